@@ -1,1 +1,19 @@
-"""EoS Explorer engine: gradient descent and friends on toy objectives, in float64 JAX."""
+"""EoS Explorer engine: gradient descent and friends on toy objectives, in float64 JAX.
+
+The public names below are the engine contract (see DESIGN.md); nothing here imports a UI
+package.
+"""
+from . import _config  # noqa: F401  (float64 and the compilation cache, before anything runs)
+from .landscape import loss_on_plane
+from .model import Model, Segment
+from .models import MODELS, quadratic
+from .optimizers import OPTIMIZERS, Optimizer, optimizers_for
+from .sharpness import sharpness
+from .simulate import Trajectory, simulate
+from .sweeps import Sweep, sweep_eta, sweep_init
+
+__all__ = [
+    "MODELS", "Model", "OPTIMIZERS", "Optimizer", "Segment", "Sweep", "Trajectory",
+    "loss_on_plane", "optimizers_for", "quadratic", "sharpness", "simulate", "sweep_eta",
+    "sweep_init",
+]

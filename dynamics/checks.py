@@ -1,0 +1,106 @@
+"""Argument checks: every bad argument becomes a ValueError a student can read."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .model import Model
+
+MAX_STEPS = 10_000_000
+CHUNK = 1024  # steps per call of a compiled runner (fixed, so the length never recompiles)
+DIVERGENCE_BOUND = 1e6  # a run counts as diverged once max|θ| exceeds this
+
+
+def resolve_model(model) -> Model:
+    """A Model, or the name of one in MODELS."""
+    from .models import MODELS
+
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, str) and model in MODELS:
+        return MODELS[model]
+    raise ValueError(f"Unknown model {model!r}; choose one of {', '.join(MODELS)}, "
+                     "or build a quadratic with dynamics.quadratic([λ1, λ2, ...]).")
+
+
+def resolve_optimizer(model: Model, optimizer):
+    from .optimizers import OPTIMIZERS
+
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of "
+                         f"{', '.join(OPTIMIZERS)}.")
+    opt = OPTIMIZERS[optimizer]
+    if opt.stochastic and model.components_fn is None:
+        raise ValueError(f"SGD needs a loss that is a sum over samples; the model "
+                         f"{model.name!r} is not one (try 'picky').")
+    return opt
+
+
+def check_params(model: Model, params, what: str = "init") -> np.ndarray:
+    """A finite float64 vector of length model.dim inside the divergence bound."""
+    try:
+        theta = np.asarray(params, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {what} must be a list of {model.dim} numbers; got {params!r}.")
+    if theta.size != model.dim:
+        raise ValueError(f"The model {model.name!r} has {model.dim} parameter(s) "
+                         f"({', '.join(model.param_names)}), so the {what} needs "
+                         f"{model.dim} number(s); got {theta.size}.")
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"The {what} must be finite numbers; got {theta.tolist()}.")
+    if np.max(np.abs(theta)) > DIVERGENCE_BOUND:
+        raise ValueError(f"The {what} {theta.tolist()} is beyond |θ| ≤ {DIVERGENCE_BOUND:g}, "
+                         "where runs already count as diverged.")
+    return theta
+
+
+def check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        if isinstance(steps, float) and steps.is_integer():
+            steps = int(steps)
+        else:
+            raise ValueError(f"The number of steps must be a whole number; got {steps!r}.")
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"The number of steps must be at least 1; got {steps}.")
+    if steps > MAX_STEPS:
+        raise ValueError(f"{steps} steps is too many for an interactive run; "
+                         f"the limit is {MAX_STEPS:,}.")
+    return steps
+
+
+def check_eta(eta, what: str = "step size η") -> float:
+    try:
+        value = float(eta)
+    except (TypeError, ValueError):
+        raise ValueError(f"The {what} must be a number; got {eta!r}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"The {what} must be a positive, finite number; got {eta!r}.")
+    return value
+
+
+def eta_per_step(eta, steps: int) -> np.ndarray:
+    """The step size of each of ``steps`` steps, from a float or [(0, η0), (k1, η1), ...]."""
+    if isinstance(eta, numbers.Real) and not isinstance(eta, bool):
+        return np.full(steps, check_eta(eta))
+    try:
+        pieces = [(k, e) for k, e in eta]
+    except (TypeError, ValueError):
+        raise ValueError("The step size must be a positive number or a schedule "
+                         f"[(0, η0), (k1, η1), ...]; got {eta!r}.")
+    if not pieces or pieces[0][0] != 0:
+        raise ValueError("A step-size schedule must start at step 0: [(0, η0), (k1, η1), ...].")
+    starts = []
+    for k, e in pieces:
+        if isinstance(k, bool) or not float(k).is_integer() or k < 0:
+            raise ValueError(f"Schedule steps must be whole numbers ≥ 0; got {k!r}.")
+        starts.append(int(k))
+        check_eta(e, what=f"step size η at step {k}")
+    if any(b <= a for a, b in zip(starts, starts[1:])):
+        raise ValueError(f"Schedule steps must increase; got {starts}.")
+    etas = np.empty(steps)
+    for (k, e), end in zip(pieces, starts[1:] + [steps]):
+        etas[min(k, steps):min(end, steps)] = float(e)
+    return etas

@@ -1,0 +1,171 @@
+"""One run of an optimizer from one start: ``simulate(...) -> Trajectory``.
+
+The steps run in fixed-length chunks of ``CHUNK`` steps through one jitted ``lax.scan``
+per (loss, optimizer, dim): η (per step), the start, the step offset and the number of
+valid steps are traced values, so a new η, start, schedule or length never recompiles.
+Loss and sharpness are computed for a whole chunk at once, vectorized.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import flow as _flow
+from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_steps, eta_per_step,
+                     resolve_model, resolve_optimizer)
+from .model import Model
+from .sharpness import batch_metrics
+
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A run θ₀, θ₁, …, θ_{n−1}; every array is float64 and finite.
+
+    ``n == steps + 1`` unless the run diverged: then ``diverged_at = k`` is the first
+    iterate that was non-finite or had max|θ_k| > 1e6, and the arrays stop at θ_{k−1}.
+    """
+
+    params: np.ndarray        # (n, dim)
+    loss: np.ndarray          # (n,)  L(θ_k)
+    sharpness: np.ndarray     # (n,)  λ_max(∇²L(θ_k))
+    eta: np.ndarray           # (n − 1,) step size of step k → k + 1
+    time: np.ndarray          # (n,) Σ η, time[0] == 0
+    diverged_at: int | None
+    model: Model
+    optimizer: str
+
+    @property
+    def threshold(self) -> np.ndarray:
+        """2/η of each step (n − 1,): the stability threshold the sharpness is held to."""
+        return 2.0 / self.eta
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss) - 1
+
+
+def _is_bad(theta):
+    return jnp.logical_or(~jnp.all(jnp.isfinite(theta)),
+                          jnp.max(jnp.abs(theta)) > DIVERGENCE_BOUND)
+
+
+@functools.lru_cache(maxsize=None)
+def chunk_runner(loss_fn, components_fn, optimizer: str):
+    """The compiled chunk of CHUNK steps for one (loss, optimizer); shapes fix the dim."""
+    from .optimizers import OPTIMIZERS
+
+    opt = OPTIMIZERS[optimizer]
+    value_and_grad = jax.value_and_grad(loss_fn)
+    metrics = batch_metrics(loss_fn)
+    if opt.stochastic:
+        def component_grad(theta, consts, i):
+            return jax.grad(lambda th: components_fn(th, consts)[i])(theta)
+
+    def run(theta0, consts, etas, k0, n_valid, key):
+        def body(carry, x):
+            theta, dead_at = carry
+            j, eta = x
+            loss, grad = value_and_grad(theta, consts)
+            if opt.stochastic:
+                m = components_fn(theta, consts).shape[0]
+                i = jax.random.randint(jax.random.fold_in(key, k0 + j), (), 0, m)
+                grad = component_grad(theta, consts, i)
+            new = opt.update(theta, grad, loss, eta)
+            live = (j < n_valid) & (dead_at < 0)
+            bad = live & _is_bad(new)
+            dead_at = jnp.where(bad, j + 1, dead_at)
+            theta = jnp.where(live & ~bad, new, theta)
+            return (theta, dead_at), theta
+
+        init = (theta0, jnp.asarray(-1, dtype=jnp.int32))
+        xs = (jnp.arange(CHUNK, dtype=jnp.int32), etas)
+        (theta, dead_at), thetas = jax.lax.scan(body, init, xs, unroll=8)
+        thetas = jnp.concatenate([theta0[None], thetas])
+        loss, sharp = metrics(thetas, consts)
+        return thetas, loss, sharp, dead_at
+
+    return jax.jit(run)
+
+
+def simulate(model, init, eta, steps: int, optimizer: str = "gd", seed: int = 0) -> Trajectory:
+    """Run ``optimizer`` on ``model`` from ``init`` for ``steps`` steps.
+
+    Args:
+      model: a name from ``MODELS`` or a :class:`Model`.
+      init: the start θ₀, ``len(init) == model.dim``.
+      eta: η > 0, or a piecewise-constant schedule ``[(0, η0), (k1, η1), ...]``.
+      steps: number of steps, 1 ≤ steps ≤ 10 000 000.
+      optimizer: ``"gd"``, ``"normalized_gd"``, ``"sqrt_gd"``, ``"sgd"`` or ``"flow"``.
+      seed: SGD's random seed (which sample each step uses); ignored otherwise.
+
+    Returns:
+      A :class:`Trajectory`. Divergence is a result (``diverged_at``), never an error.
+
+    Raises:
+      ValueError: for a bad argument, with a sentence that says what to change.
+    """
+    model = resolve_model(model)
+    opt = resolve_optimizer(model, optimizer)
+    theta = check_params(model, init)
+    steps = check_steps(steps)
+    etas = eta_per_step(eta, steps)
+    if opt.continuous:
+        thetas, loss, sharp, dead_at = _flow.solve(model, theta, etas)
+    else:
+        thetas, loss, sharp, dead_at = _run_chunks(model, opt, theta, etas, int(seed))
+    n = len(loss)
+    # An overflowing loss or Hessian counts as divergence too: nothing non-finite leaves here.
+    finite = np.isfinite(loss) & np.isfinite(sharp)
+    if not finite[0]:
+        raise ValueError(f"The loss or its Hessian overflows at the start {theta.tolist()}; "
+                         "choose a start closer to the origin.")
+    if not finite.all():
+        first = int(np.argmin(finite))
+        dead_at = first if dead_at is None else min(dead_at, first)
+    if dead_at is not None:
+        n = dead_at
+    time = np.concatenate([[0.0], np.cumsum(etas[: n - 1])])
+    return Trajectory(params=thetas[:n], loss=loss[:n], sharpness=sharp[:n],
+                      eta=etas[: n - 1].copy(), time=time, diverged_at=dead_at,
+                      model=model, optimizer=opt.name)
+
+
+def _run_chunks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int):
+    """Run all steps chunk by chunk; returns (thetas, loss, sharpness, diverged_at)."""
+    run = chunk_runner(model.loss_fn, model.components_fn, opt.name)
+    consts = model.consts_array
+    key = jax.random.PRNGKey(seed)
+    steps = len(etas)
+    padded = np.concatenate([etas, np.full(CHUNK, etas[-1])])
+    pieces_theta, pieces_loss, pieces_sharp = [], [], []
+    dead_at, k = None, 0
+    while k < steps:
+        n_valid = min(CHUNK, steps - k)
+        out = run(jnp.asarray(theta), consts, jnp.asarray(padded[k:k + CHUNK]),
+                  np.int32(k), np.int32(n_valid), key)
+        thetas, loss, sharp, dead = (np.asarray(a) for a in out)
+        first = 0 if k == 0 else 1  # a chunk repeats its start, the last iterate before it
+        stop = n_valid + 1 if int(dead) < 0 else int(dead)
+        pieces_theta.append(thetas[first:stop])
+        pieces_loss.append(loss[first:stop])
+        pieces_sharp.append(sharp[first:stop])
+        if int(dead) >= 0:
+            dead_at = k + int(dead)
+            break
+        theta = thetas[n_valid]
+        k += n_valid
+        rest = steps - k
+        # A deterministic fixed point stays fixed: fill the rest without stepping.
+        if (rest > 0 and not opt.stochastic and np.array_equal(thetas[n_valid], thetas[n_valid - 1])
+                and np.all(etas[k:] == etas[k - 1])):
+            pieces_theta.append(np.repeat(thetas[n_valid][None], rest, axis=0))
+            pieces_loss.append(np.full(rest, loss[n_valid]))
+            pieces_sharp.append(np.full(rest, sharp[n_valid]))
+            break
+    return (np.concatenate(pieces_theta), np.concatenate(pieces_loss),
+            np.concatenate(pieces_sharp), dead_at)
