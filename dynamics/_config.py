@@ -1,14 +1,19 @@
 """JAX settings the engine relies on; imported first by ``dynamics/__init__.py``.
 
-float64 everywhere (the sharpness is compared with 2/η to many digits), and a persistent
-compilation cache in a project-local folder so that a restarted server starts warm.
-Set ``EOS_JAX_CACHE`` to move the cache, or to an empty string to switch it off.
+* float64 everywhere: the sharpness is compared with 2/η to many digits.
+* One XLA CPU device per core (up to 8): a single CPU device runs one computation at a
+  time, so sweeps and trajectory metrics spread their blocks over ``DEVICES`` to use every
+  core. This only takes effect if JAX's backend has not started yet.
+* A persistent compilation cache in a project-local folder, so a restarted server starts
+  warm. Set ``EOS_JAX_CACHE`` to move it, or to an empty string to switch it off.
 """
 import os
 from pathlib import Path
 
 import jax
 
+# Must run before JAX's CPU backend starts (the first computation).
+jax.config.update("jax_num_cpu_devices", max(1, min(8, os.cpu_count() or 1)))
 jax.config.update("jax_enable_x64", True)
 
 _default_cache = Path(__file__).resolve().parent.parent / ".jax_cache"
@@ -17,3 +22,8 @@ if CACHE_DIR:
     jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+def devices():
+    """The CPU devices work is spread over (one per core when the flag took effect)."""
+    return jax.devices("cpu")

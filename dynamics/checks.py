@@ -9,7 +9,7 @@ import numpy as np
 from .model import Model
 
 MAX_STEPS = 10_000_000
-CHUNK = 1024  # steps per call of a compiled runner (fixed, so the length never recompiles)
+CHUNK = 2048  # steps per call of a compiled runner (fixed, so the length never recompiles)
 DIVERGENCE_BOUND = 1e6  # a run counts as diverged once max|θ| exceeds this
 
 

@@ -15,27 +15,29 @@ import jax.numpy as jnp
 import numpy as np
 
 from .checks import CHUNK, DIVERGENCE_BOUND
-from .sharpness import batch_metrics
 
 RTOL = ATOL = 1e-10
 MAX_SOLVER_STEPS = 1 << 16  # per chunk of report times
+
+
+def _first_step(span):
+    # A small explicit first step: diffrax's automatic choice can overshoot on steep
+    # starts, overflow, and then reject every step after it.
+    return jnp.minimum(1e-4, 1e-3 * span)
 
 
 @functools.lru_cache(maxsize=None)
 def flow_runner(loss_fn):
     grad = jax.grad(loss_fn)
     term = diffrax.ODETerm(lambda t, y, consts: -grad(y, consts))
-    metrics = batch_metrics(loss_fn)
 
     def run(theta0, consts, ts):
         sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=None, y0=theta0, args=consts,
+            term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=_first_step(ts[-1] - ts[0]), y0=theta0, args=consts,
             saveat=diffrax.SaveAt(ts=ts),
             stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
             max_steps=MAX_SOLVER_STEPS, throw=False)
-        ys = sol.ys
-        loss, sharp = metrics(ys, consts)
-        return ys, loss, sharp
+        return sol.ys
 
     return jax.jit(run)
 
@@ -48,7 +50,7 @@ def endpoint_runner(loss_fn):
 
     def one(theta0, consts, t_end):
         sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=0.0, t1=t_end, dt0=None, y0=theta0, args=consts,
+            term, diffrax.Tsit5(), t0=0.0, t1=t_end, dt0=_first_step(t_end), y0=theta0, args=consts,
             saveat=diffrax.SaveAt(t1=True),
             stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
             max_steps=MAX_SOLVER_STEPS, throw=False)
@@ -57,32 +59,29 @@ def endpoint_runner(loss_fn):
     return jax.jit(jax.vmap(one, in_axes=(0, None, 0)))
 
 
-def solve(model, theta: np.ndarray, etas: np.ndarray):
-    """θ(t) at t = 0, η₀, η₀ + η₁, …; returns (thetas, loss, sharpness, diverged_at)."""
+def solve(model, theta: np.ndarray, etas: np.ndarray, job):
+    """θ(t) at t = 0, η₀, η₀ + η₁, …; returns (iterates (n, dim), diverged_at or None)."""
     run = flow_runner(model.loss_fn)
     consts = model.consts_array
     times = np.concatenate([[0.0], np.cumsum(etas)])
     steps = len(etas)
-    out_theta, out_loss, out_sharp = [], [], []
+    pieces = []
     k = 0
     while k < steps:
         n_valid = min(CHUNK, steps - k)
         ts = times[k:k + n_valid + 1]
         ts = np.concatenate([ts, np.full(CHUNK + 1 - len(ts), ts[-1])])
-        ys, loss, sharp = (np.asarray(a) for a in run(jnp.asarray(theta), consts, jnp.asarray(ts)))
-        ys, loss, sharp = ys[:n_valid + 1], loss[:n_valid + 1], sharp[:n_valid + 1]
-        bad = ~np.all(np.isfinite(ys), axis=1) | (np.max(np.abs(ys), axis=1) > DIVERGENCE_BOUND)
+        ys = np.asarray(run(jnp.asarray(theta), consts, jnp.asarray(ts)))[:n_valid + 1]
+        ys[0] = theta  # exact; a failed solve (step limit) reports inf from its first time on
+        bad = ~np.all(np.isfinite(ys), axis=1) | (np.max(np.abs(np.nan_to_num(ys, nan=np.inf)), axis=1) > DIVERGENCE_BOUND)
         first = 0 if k == 0 else 1
         if bad.any():
             stop = int(np.argmax(bad))
-            out_theta.append(ys[first:stop])
-            out_loss.append(loss[first:stop])
-            out_sharp.append(sharp[first:stop])
-            return (np.concatenate(out_theta), np.concatenate(out_loss),
-                    np.concatenate(out_sharp), k + stop)
-        out_theta.append(ys[first:])
-        out_loss.append(loss[first:])
-        out_sharp.append(sharp[first:])
+            pieces.append(ys[first:stop])
+            job.submit(pieces[-1])
+            return np.concatenate(pieces), k + stop
+        pieces.append(ys[first:])
+        job.submit(pieces[-1])
         theta = ys[-1]
         k += n_valid
-    return np.concatenate(out_theta), np.concatenate(out_loss), np.concatenate(out_sharp), None
+    return np.concatenate(pieces), None

@@ -18,7 +18,7 @@ from . import flow as _flow
 from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_steps, eta_per_step,
                      resolve_model, resolve_optimizer)
 from .model import Model
-from .sharpness import batch_metrics
+from .sharpness import Metrics
 
 
 
@@ -49,9 +49,17 @@ class Trajectory:
         return len(self.loss) - 1
 
 
-def _is_bad(theta):
-    return jnp.logical_or(~jnp.all(jnp.isfinite(theta)),
-                          jnp.max(jnp.abs(theta)) > DIVERGENCE_BOUND)
+def is_bad(theta):
+    """θ is non-finite or max|θ| > 1e6 (along axis 0, so it also works on (dim, cells)).
+
+    Written as one comparison per coordinate (NaN compares false) rather than a reduction:
+    XLA on the CPU runs reductions inside a loop as separate kernels, 10× slower here.
+    """
+    if theta.shape[0] > 16:
+        return ~jnp.all(jnp.abs(theta) <= DIVERGENCE_BOUND, axis=0)
+    ok = functools.reduce(jnp.logical_and,
+                          [jnp.abs(theta[i]) <= DIVERGENCE_BOUND for i in range(theta.shape[0])])
+    return ~ok
 
 
 @functools.lru_cache(maxsize=None)
@@ -61,12 +69,12 @@ def chunk_runner(loss_fn, components_fn, optimizer: str):
 
     opt = OPTIMIZERS[optimizer]
     value_and_grad = jax.value_and_grad(loss_fn)
-    metrics = batch_metrics(loss_fn)
     if opt.stochastic:
         def component_grad(theta, consts, i):
             return jax.grad(lambda th: components_fn(th, consts)[i])(theta)
 
-    def run(theta0, consts, etas, k0, n_valid, key):
+    def run(theta0, consts, etas, k0, n_valid, seed):
+        key = jax.random.PRNGKey(seed)
         def body(carry, x):
             theta, dead_at = carry
             j, eta = x
@@ -77,17 +85,15 @@ def chunk_runner(loss_fn, components_fn, optimizer: str):
                 grad = component_grad(theta, consts, i)
             new = opt.update(theta, grad, loss, eta)
             live = (j < n_valid) & (dead_at < 0)
-            bad = live & _is_bad(new)
+            bad = live & is_bad(new)
             dead_at = jnp.where(bad, j + 1, dead_at)
             theta = jnp.where(live & ~bad, new, theta)
             return (theta, dead_at), theta
 
         init = (theta0, jnp.asarray(-1, dtype=jnp.int32))
         xs = (jnp.arange(CHUNK, dtype=jnp.int32), etas)
-        (theta, dead_at), thetas = jax.lax.scan(body, init, xs, unroll=8)
-        thetas = jnp.concatenate([theta0[None], thetas])
-        loss, sharp = metrics(thetas, consts)
-        return thetas, loss, sharp, dead_at
+        (theta, dead_at), thetas = jax.lax.scan(body, init, xs)
+        return jnp.concatenate([theta0[None], thetas]), dead_at
 
     return jax.jit(run)
 
@@ -114,10 +120,12 @@ def simulate(model, init, eta, steps: int, optimizer: str = "gd", seed: int = 0)
     theta = check_params(model, init)
     steps = check_steps(steps)
     etas = eta_per_step(eta, steps)
+    job = Metrics(model.loss_fn, model.consts_array)
     if opt.continuous:
-        thetas, loss, sharp, dead_at = _flow.solve(model, theta, etas)
+        thetas, dead_at = _flow.solve(model, theta, etas, job)
     else:
-        thetas, loss, sharp, dead_at = _run_chunks(model, opt, theta, etas, int(seed))
+        thetas, dead_at = _run_chunks(model, opt, theta, etas, int(seed), job)
+    loss, sharp = job.result()
     n = len(loss)
     # An overflowing loss or Hessian counts as divergence too: nothing non-finite leaves here.
     finite = np.isfinite(loss) & np.isfinite(sharp)
@@ -127,45 +135,40 @@ def simulate(model, init, eta, steps: int, optimizer: str = "gd", seed: int = 0)
     if not finite.all():
         first = int(np.argmin(finite))
         dead_at = first if dead_at is None else min(dead_at, first)
-    if dead_at is not None:
-        n = dead_at
+        n = first
     time = np.concatenate([[0.0], np.cumsum(etas[: n - 1])])
     return Trajectory(params=thetas[:n], loss=loss[:n], sharpness=sharp[:n],
                       eta=etas[: n - 1].copy(), time=time, diverged_at=dead_at,
                       model=model, optimizer=opt.name)
 
 
-def _run_chunks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int):
-    """Run all steps chunk by chunk; returns (thetas, loss, sharpness, diverged_at)."""
+def _run_chunks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int,
+                job: Metrics):
+    """Run all steps chunk by chunk, feeding ``job``; returns (iterates, diverged_at or None)."""
     run = chunk_runner(model.loss_fn, model.components_fn, opt.name)
     consts = model.consts_array
-    key = jax.random.PRNGKey(seed)
     steps = len(etas)
     padded = np.concatenate([etas, np.full(CHUNK, etas[-1])])
-    pieces_theta, pieces_loss, pieces_sharp = [], [], []
-    dead_at, k = None, 0
+    pieces = []
+    k = 0
     while k < steps:
         n_valid = min(CHUNK, steps - k)
-        out = run(jnp.asarray(theta), consts, jnp.asarray(padded[k:k + CHUNK]),
-                  np.int32(k), np.int32(n_valid), key)
-        thetas, loss, sharp, dead = (np.asarray(a) for a in out)
+        out, dead = run(theta, consts, padded[k:k + CHUNK], np.int32(k), np.int32(n_valid),
+                        np.uint32(seed))
+        thetas, dead = np.asarray(out), int(dead)
         first = 0 if k == 0 else 1  # a chunk repeats its start, the last iterate before it
-        stop = n_valid + 1 if int(dead) < 0 else int(dead)
-        pieces_theta.append(thetas[first:stop])
-        pieces_loss.append(loss[first:stop])
-        pieces_sharp.append(sharp[first:stop])
-        if int(dead) >= 0:
-            dead_at = k + int(dead)
-            break
+        stop = n_valid + 1 if dead < 0 else dead
+        pieces.append(thetas[first:stop])
+        job.submit(pieces[-1])
+        if dead >= 0:
+            return np.concatenate(pieces), k + dead
         theta = thetas[n_valid]
         k += n_valid
         rest = steps - k
         # A deterministic fixed point stays fixed: fill the rest without stepping.
         if (rest > 0 and not opt.stochastic and np.array_equal(thetas[n_valid], thetas[n_valid - 1])
                 and np.all(etas[k:] == etas[k - 1])):
-            pieces_theta.append(np.repeat(thetas[n_valid][None], rest, axis=0))
-            pieces_loss.append(np.full(rest, loss[n_valid]))
-            pieces_sharp.append(np.full(rest, sharp[n_valid]))
+            pieces.append(np.repeat(theta[None], rest, axis=0))
+            job.submit(theta[None], repeat=rest)
             break
-    return (np.concatenate(pieces_theta), np.concatenate(pieces_loss),
-            np.concatenate(pieces_sharp), dead_at)
+    return np.concatenate(pieces), None

@@ -17,14 +17,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import flow as _flow
+from ._config import devices
 from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_steps, resolve_model,
                      resolve_optimizer)
-from .sharpness import batch_metrics
+from .sharpness import metrics
+from .optimizers import OPTIMIZERS
+from .simulate import is_bad
 
-BLOCK = 8192          # cells per block: a block's state stays in cache
-MIN_BUCKET = 64       # running cells are padded to a power of two ≥ this (few compiled shapes)
+BLOCK = 16384         # cells per block (at most): bounds memory, keeps rounds few
+MIN_BUCKET = 128      # running cells are padded to a power of two ≥ this (few compiled shapes)
+CHECK_EVERY = 16      # steps between convergence checks on the fast path
 FIRST_ROUND = 32      # steps in the first round; each next round doubles
-DEFAULT_TOL = 1e-10
+DEFAULT_TOL = 1e-9
 
 
 @dataclass(frozen=True)
@@ -33,16 +37,13 @@ class Sweep:
 
     final_sharpness: np.ndarray
     final_loss: np.ndarray
-    diverged: np.ndarray      # bool: the cell's run diverged (its finals are the last finite iterate)
+    diverged: np.ndarray      # bool: the run diverged (finals are its last finite iterate)
     steps_run: np.ndarray     # steps each cell took before it stopped
     final_params: np.ndarray
 
 
-@functools.lru_cache(maxsize=None)
-def round_runner(loss_fn, components_fn, optimizer: str):
-    """Compiled: n steps of every running cell; θ is laid out (dim, cells)."""
-    from .optimizers import OPTIMIZERS
-
+def _stepper(loss_fn, components_fn, optimizer: str):
+    """``(theta (dim, cells), etas, consts, key, k) -> theta``: step k of every cell."""
     opt = OPTIMIZERS[optimizer]
     value_and_grad = jax.value_and_grad(loss_fn)
 
@@ -54,25 +55,78 @@ def round_runner(loss_fn, components_fn, optimizer: str):
 
     step_all = jax.vmap(step_one, in_axes=(1, 0, None, None), out_axes=1)
 
-    def run(theta, etas, done, diverged, steps_run, consts, k0, n, tol, key):
-        m = components_fn(theta[:, 0], consts).shape[0] if opt.stochastic else 1
+    def step(theta, etas, consts, key, k):
+        i = 0
+        if opt.stochastic:  # every cell draws the sample simulate(seed) draws at step k
+            m = components_fn(theta[:, 0], consts).shape[0]
+            i = jax.random.randint(jax.random.fold_in(key, k), (), 0, m)
+        return step_all(theta, etas, consts, i)
+
+    return step
+
+
+def _moved(new, old):
+    """max_i |new_i − old_i| per cell, one row at a time (no reduction kernel)."""
+    return functools.reduce(jnp.maximum, [jnp.abs(new[i] - old[i]) for i in range(new.shape[0])])
+
+
+@functools.lru_cache(maxsize=None)
+def exact_runner(loss_fn, components_fn, optimizer: str):
+    """Compiled: n steps of every running cell, checking every step (as simulate does)."""
+    step = _stepper(loss_fn, components_fn, optimizer)
+
+    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed):
+        key = jax.random.PRNGKey(seed)
 
         def body(j, state):
             theta, done, diverged, steps_run = state
-            # Every cell draws the same sample at step k, as simulate(seed) does.
-            i = jax.random.randint(jax.random.fold_in(key, k0 + j), (), 0, m)
-            new = step_all(theta, etas, consts, i)
-            bad = ~jnp.all(jnp.isfinite(new), axis=0) | (
-                jnp.max(jnp.abs(new), axis=0) > DIVERGENCE_BOUND)
-            moved = jnp.max(jnp.abs(new - theta), axis=0)
+            new = step(theta, etas, consts, key, k0 + j)
+            bad = is_bad(new)
             take = ~done & ~bad
-            theta = jnp.where(take, new, theta)
             diverged = diverged | (~done & bad)
-            steps_run = steps_run + take.astype(steps_run.dtype)
-            done = done | bad | (take & (moved <= tol))
-            return theta, done, diverged, steps_run
+            done = done | bad | (take & (_moved(new, theta) <= tol))
+            theta = jnp.where(take, new, theta)
+            return theta, done, diverged, steps_run + take.astype(steps_run.dtype)
 
+        diverged = jnp.zeros_like(done)
         return jax.lax.fori_loop(0, n, body, (theta, done, diverged, steps_run))
+
+    return jax.jit(run)
+
+
+@functools.lru_cache(maxsize=None)
+def fast_runner(loss_fn, components_fn, optimizer: str):
+    """Compiled: n_checks × CHECK_EVERY steps, checking convergence between groups.
+
+    Within a group cells step unguarded; a cell found out of bounds at the end of a group
+    is put back to the group's start and flagged, for an exact replay of that group.
+    """
+    step = _stepper(loss_fn, components_fn, optimizer)
+
+    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed):
+        key = jax.random.PRNGKey(seed)
+
+        def group(g, state):
+            theta, done, flagged, steps_run = state
+            k = k0 + g * CHECK_EVERY
+
+            def inner(j, carry):
+                th, _ = carry
+                return step(th, etas, consts, key, k + j), th
+
+            new, prev = jax.lax.fori_loop(0, CHECK_EVERY, inner, (theta, theta))
+            # Checked once per group: past the bound these iterates only grow (or turn
+            # NaN), so a cell that left it mid-group is still out at the group's end.
+            bad = is_bad(new)
+            take = ~done & ~bad
+            flagged = flagged | (~done & bad)
+            done = done | bad | (take & (_moved(new, prev) <= tol))
+            theta = jnp.where(take, new, theta)
+            steps_run = steps_run + CHECK_EVERY * take.astype(steps_run.dtype)
+            return theta, done, flagged, steps_run
+
+        flagged = jnp.zeros_like(done)
+        return jax.lax.fori_loop(0, n_checks, group, (theta, done, flagged, steps_run))
 
     return jax.jit(run)
 
@@ -81,31 +135,66 @@ def _bucket(n: int) -> int:
     return max(MIN_BUCKET, 1 << (int(n) - 1).bit_length())
 
 
-def _run_block(run, consts, theta, etas, steps, tol, key):
-    """All rounds for one block of cells: theta (dim, b), etas (b,)."""
-    b = theta.shape[1]
-    done = np.zeros(b, bool)
-    diverged = np.zeros(b, bool)
-    steps_run = np.zeros(b, np.int64)
-    active = np.arange(b)
-    k, n = 0, FIRST_ROUND
-    while k < steps and active.size:
-        size = _bucket(active.size)
-        idx = np.concatenate([active, np.full(size - active.size, active[0])])
-        pad = np.arange(size) >= active.size  # padding cells are marked done: they never step
-        out = run(jnp.asarray(theta[:, idx]), jnp.asarray(etas[idx]), jnp.asarray(pad),
-                  jnp.zeros(size, bool), jnp.asarray(steps_run[idx]), consts,
-                  np.int32(k), np.int32(min(n, steps - k)), np.float64(tol), key)
-        th, dn, dv, sr = (np.asarray(a) for a in out)
-        real = slice(0, active.size)
-        theta[:, active] = th[:, real]
-        done[active] = dn[real]
-        diverged[active] = dv[real]
-        steps_run[active] = sr[real]
-        k += min(n, steps - k)
-        n *= 2
-        active = active[~dn[real]]
-    return theta, diverged, steps_run
+class _Block:
+    """One block of cells on one device, run round by round until every cell stops."""
+
+    def __init__(self, model, opt_name, theta, etas, tol, seed, device):
+        self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
+        self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
+        self.consts = jax.device_put(model.consts_array, device)
+        self.device, self.tol, self.seed = device, np.float64(tol), np.uint32(seed)
+        self.stochastic = OPTIMIZERS[opt_name].stochastic
+        self.theta, self.etas = theta, etas                   # (dim, b), (b,)
+        b = theta.shape[1]
+        self.diverged = np.zeros(b, bool)
+        self.steps_run = np.zeros(b, np.int64)
+
+    def _call(self, runner, cells, k, count):
+        size = _bucket(cells.size)
+        idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
+        pad = np.arange(size) >= cells.size  # padding cells count as done: they never step
+        put = lambda a: jax.device_put(a, self.device)
+        out = runner(put(self.theta[:, idx]), put(self.etas[idx]), put(pad),
+                     put(self.steps_run[idx]), self.consts, np.int32(k), np.int32(count),
+                     self.tol, self.seed)
+        theta, done, flag, steps_run = (np.asarray(a)[..., :cells.size] for a in out)
+        # (flag: the fast path's "left the bound" or the exact path's "diverged")
+        self.theta[:, cells] = theta
+        self.steps_run[cells] = steps_run
+        return done, flag
+
+    def run(self, steps: int):
+        active = np.arange(self.theta.shape[1])
+        replay = []  # cells found out of bounds, put back to the start of that group
+        k, n = 0, FIRST_ROUND
+        while k < steps and active.size:
+            groups = min(n, steps - k) // CHECK_EVERY
+            if groups == 0:   # the last few steps, traced one by one
+                self._trace(active, k, steps - k)
+                break
+            done, flagged = self._call(self.fast, active, k, groups)
+            replay.append(active[flagged])
+            k += groups * CHECK_EVERY
+            n *= 2
+            active = active[~done]
+        self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
+        return self
+
+    def _replay(self, cells):
+        """Step flagged cells through their group again to find where they diverged."""
+        if not cells.size:
+            return
+        # Only SGD's steps depend on the step number; other rules replay all cells at once.
+        starts = self.steps_run[cells] if self.stochastic else np.zeros(cells.size, int)
+        for start in np.unique(starts):
+            self._trace(cells[starts == start], int(start), CHECK_EVERY)
+
+    def _trace(self, cells, k: int, count: int):
+        """Take up to ``count`` steps of ``cells``, checking every step (the exact path)."""
+        _, diverged = self._call(self.exact, cells, k, count)
+        self.diverged[cells] |= diverged
+
+
 
 
 def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps: int,
@@ -114,25 +203,29 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
     steps = check_steps(steps)
-    consts = model.consts_array
-    metrics = jax.jit(batch_metrics(model.loss_fn))
     if opt.continuous:
         final = _flow_finals(model, starts, etas * steps)
-        diverged = ~np.all(np.isfinite(final), axis=1) | (np.max(np.abs(final), axis=1) > DIVERGENCE_BOUND)
+        diverged = np.isnan(final).any(axis=1) | ~(np.abs(final) <= DIVERGENCE_BOUND).all(axis=1)
         final = np.where(diverged[:, None], starts, final)
         steps_run = np.where(diverged, 0, steps)
     else:
-        run = round_runner(model.loss_fn, model.components_fn, opt.name)
-        key = jax.random.PRNGKey(int(seed))
-        blocks = [slice(i, i + BLOCK) for i in range(0, len(starts), BLOCK)]
-        work = lambda s: _run_block(run, consts, np.ascontiguousarray(starts[s].T), etas[s],
-                                    steps, tol, key)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            parts = list(pool.map(work, blocks))
-        final = np.concatenate([p[0].T for p in parts])
-        diverged = np.concatenate([p[1] for p in parts])
-        steps_run = np.concatenate([p[2] for p in parts])
-    loss, sharp = (np.asarray(a) for a in metrics(jnp.asarray(final), consts))
+        devs = devices()
+        # Cells are dealt out like cards (cell i to block i mod n), so that every block
+        # holds a fair share of the slow cells and the devices finish together.
+        n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
+        members = [np.arange(j, len(starts), n) for j in range(n)]
+        members = [m for m in members if m.size]
+        blocks = [_Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
+                         seed, devs[j % len(devs)]) for j, m in enumerate(members)]
+        # one worker per device, each taking its own blocks in turn
+        by_device = [blocks[j::len(devs)] for j in range(len(devs))]
+        with ThreadPoolExecutor(max_workers=len(devs)) as pool:
+            list(pool.map(lambda bs: [b.run(steps) for b in bs], by_device))
+        order = np.argsort(np.concatenate(members))
+        final = np.concatenate([b.theta.T for b in blocks])[order]
+        diverged = np.concatenate([b.diverged for b in blocks])[order]
+        steps_run = np.concatenate([b.steps_run for b in blocks])[order]
+    loss, sharp = metrics(model.loss_fn, model.consts_array, final)
     return Sweep(sharp, loss, diverged, steps_run, final)
 
 
