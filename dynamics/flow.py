@@ -71,7 +71,7 @@ def solve(model, theta: np.ndarray, etas: np.ndarray, job):
         n_valid = min(CHUNK, steps - k)
         ts = times[k:k + n_valid + 1]
         ts = np.concatenate([ts, np.full(CHUNK + 1 - len(ts), ts[-1])])
-        ys = np.asarray(run(jnp.asarray(theta), consts, jnp.asarray(ts)))[:n_valid + 1]
+        ys = np.array(run(jnp.asarray(theta), consts, jnp.asarray(ts)))[:n_valid + 1]
         ys[0] = theta  # exact; a failed solve (step limit) reports inf from its first time on
         bad = ~np.all(np.isfinite(ys), axis=1) | (np.max(np.abs(np.nan_to_num(ys, nan=np.inf)), axis=1) > DIVERGENCE_BOUND)
         first = 0 if k == 0 else 1

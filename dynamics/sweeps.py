@@ -1,18 +1,16 @@
 """Many runs at once: a grid of starts (``sweep_init``) or a range of step sizes (``sweep_eta``).
 
 Cells are stepped together, vectorized, in blocks of at most ``BLOCK`` cells (memory stays
-bounded for any grid; two blocks run at once, one per core). A cell stops once it has
+bounded for any grid; one block per CPU device runs at once). A cell stops once it has
 converged (its step moved θ by at most ``tol``) or diverged (the same rule as ``simulate``),
-and between rounds of steps the block keeps only its running cells, so the work follows
-the cells still running. ``tol=0`` runs every cell for all its steps.
+and the work follows the cells still running (``cells.py``). ``tol=None`` runs every cell for all its steps (or until it
+diverges).
 """
 from __future__ import annotations
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -20,14 +18,10 @@ from . import flow as _flow
 from ._config import devices
 from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_steps, resolve_model,
                      resolve_optimizer)
+from .cells import Block
 from .sharpness import metrics
-from .optimizers import OPTIMIZERS
-from .simulate import is_bad
 
 BLOCK = 16384         # cells per block (at most): bounds memory, keeps rounds few
-MIN_BUCKET = 128      # running cells are padded to a power of two ≥ this (few compiled shapes)
-CHECK_EVERY = 16      # steps between convergence checks on the fast path
-FIRST_ROUND = 32      # steps in the first round; each next round doubles
 DEFAULT_TOL = 1e-9
 
 
@@ -42,167 +36,13 @@ class Sweep:
     final_params: np.ndarray
 
 
-def _stepper(loss_fn, components_fn, optimizer: str):
-    """``(theta (dim, cells), etas, consts, key, k) -> theta``: step k of every cell."""
-    opt = OPTIMIZERS[optimizer]
-    value_and_grad = jax.value_and_grad(loss_fn)
-
-    def step_one(theta, eta, consts, i):
-        loss, grad = value_and_grad(theta, consts)
-        if opt.stochastic:
-            grad = jax.grad(lambda th: components_fn(th, consts)[i])(theta)
-        return opt.update(theta, grad, loss, eta)
-
-    step_all = jax.vmap(step_one, in_axes=(1, 0, None, None), out_axes=1)
-
-    def step(theta, etas, consts, key, k):
-        i = 0
-        if opt.stochastic:  # every cell draws the sample simulate(seed) draws at step k
-            m = components_fn(theta[:, 0], consts).shape[0]
-            i = jax.random.randint(jax.random.fold_in(key, k), (), 0, m)
-        return step_all(theta, etas, consts, i)
-
-    return step
-
-
-def _moved(new, old):
-    """max_i |new_i − old_i| per cell, one row at a time (no reduction kernel)."""
-    return functools.reduce(jnp.maximum, [jnp.abs(new[i] - old[i]) for i in range(new.shape[0])])
-
-
-@functools.lru_cache(maxsize=None)
-def exact_runner(loss_fn, components_fn, optimizer: str):
-    """Compiled: n steps of every running cell, checking every step (as simulate does)."""
-    step = _stepper(loss_fn, components_fn, optimizer)
-
-    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed):
-        key = jax.random.PRNGKey(seed)
-
-        def body(j, state):
-            theta, done, diverged, steps_run = state
-            new = step(theta, etas, consts, key, k0 + j)
-            bad = is_bad(new)
-            take = ~done & ~bad
-            diverged = diverged | (~done & bad)
-            done = done | bad | (take & (_moved(new, theta) <= tol))
-            theta = jnp.where(take, new, theta)
-            return theta, done, diverged, steps_run + take.astype(steps_run.dtype)
-
-        diverged = jnp.zeros_like(done)
-        return jax.lax.fori_loop(0, n, body, (theta, done, diverged, steps_run))
-
-    return jax.jit(run)
-
-
-@functools.lru_cache(maxsize=None)
-def fast_runner(loss_fn, components_fn, optimizer: str):
-    """Compiled: n_checks × CHECK_EVERY steps, checking convergence between groups.
-
-    Within a group cells step unguarded; a cell found out of bounds at the end of a group
-    is put back to the group's start and flagged, for an exact replay of that group.
-    """
-    step = _stepper(loss_fn, components_fn, optimizer)
-
-    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed):
-        key = jax.random.PRNGKey(seed)
-
-        def group(g, state):
-            theta, done, flagged, steps_run = state
-            k = k0 + g * CHECK_EVERY
-
-            def inner(j, carry):
-                th, _ = carry
-                return step(th, etas, consts, key, k + j), th
-
-            new, prev = jax.lax.fori_loop(0, CHECK_EVERY, inner, (theta, theta))
-            # Checked once per group: past the bound these iterates only grow (or turn
-            # NaN), so a cell that left it mid-group is still out at the group's end.
-            bad = is_bad(new)
-            take = ~done & ~bad
-            flagged = flagged | (~done & bad)
-            done = done | bad | (take & (_moved(new, prev) <= tol))
-            theta = jnp.where(take, new, theta)
-            steps_run = steps_run + CHECK_EVERY * take.astype(steps_run.dtype)
-            return theta, done, flagged, steps_run
-
-        flagged = jnp.zeros_like(done)
-        return jax.lax.fori_loop(0, n_checks, group, (theta, done, flagged, steps_run))
-
-    return jax.jit(run)
-
-
-def _bucket(n: int) -> int:
-    return max(MIN_BUCKET, 1 << (int(n) - 1).bit_length())
-
-
-class _Block:
-    """One block of cells on one device, run round by round until every cell stops."""
-
-    def __init__(self, model, opt_name, theta, etas, tol, seed, device):
-        self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
-        self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
-        self.consts = jax.device_put(model.consts_array, device)
-        self.device, self.tol, self.seed = device, np.float64(tol), np.uint32(seed)
-        self.stochastic = OPTIMIZERS[opt_name].stochastic
-        self.theta, self.etas = theta, etas                   # (dim, b), (b,)
-        b = theta.shape[1]
-        self.diverged = np.zeros(b, bool)
-        self.steps_run = np.zeros(b, np.int64)
-
-    def _call(self, runner, cells, k, count):
-        size = _bucket(cells.size)
-        idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
-        pad = np.arange(size) >= cells.size  # padding cells count as done: they never step
-        put = lambda a: jax.device_put(a, self.device)
-        out = runner(put(self.theta[:, idx]), put(self.etas[idx]), put(pad),
-                     put(self.steps_run[idx]), self.consts, np.int32(k), np.int32(count),
-                     self.tol, self.seed)
-        theta, done, flag, steps_run = (np.asarray(a)[..., :cells.size] for a in out)
-        # (flag: the fast path's "left the bound" or the exact path's "diverged")
-        self.theta[:, cells] = theta
-        self.steps_run[cells] = steps_run
-        return done, flag
-
-    def run(self, steps: int):
-        active = np.arange(self.theta.shape[1])
-        replay = []  # cells found out of bounds, put back to the start of that group
-        k, n = 0, FIRST_ROUND
-        while k < steps and active.size:
-            groups = min(n, steps - k) // CHECK_EVERY
-            if groups == 0:   # the last few steps, traced one by one
-                self._trace(active, k, steps - k)
-                break
-            done, flagged = self._call(self.fast, active, k, groups)
-            replay.append(active[flagged])
-            k += groups * CHECK_EVERY
-            n *= 2
-            active = active[~done]
-        self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
-        return self
-
-    def _replay(self, cells):
-        """Step flagged cells through their group again to find where they diverged."""
-        if not cells.size:
-            return
-        # Only SGD's steps depend on the step number; other rules replay all cells at once.
-        starts = self.steps_run[cells] if self.stochastic else np.zeros(cells.size, int)
-        for start in np.unique(starts):
-            self._trace(cells[starts == start], int(start), CHECK_EVERY)
-
-    def _trace(self, cells, k: int, count: int):
-        """Take up to ``count`` steps of ``cells``, checking every step (the exact path)."""
-        _, diverged = self._call(self.exact, cells, k, count)
-        self.diverged[cells] |= diverged
-
-
-
-
 def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps: int,
               tol: float = DEFAULT_TOL, seed: int = 0) -> Sweep:
     """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep."""
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
     steps = check_steps(steps)
+    tol = -1.0 if tol is None else float(tol)  # a step never moves θ by less than −1
     if opt.continuous:
         final = _flow_finals(model, starts, etas * steps)
         diverged = np.isnan(final).any(axis=1) | ~(np.abs(final) <= DIVERGENCE_BOUND).all(axis=1)
@@ -215,7 +55,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
         members = [np.arange(j, len(starts), n) for j in range(n)]
         members = [m for m in members if m.size]
-        blocks = [_Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
+        blocks = [Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
                          seed, devs[j % len(devs)]) for j, m in enumerate(members)]
         # one worker per device, each taking its own blocks in turn
         by_device = [blocks[j::len(devs)] for j in range(len(devs))]
