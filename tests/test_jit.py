@@ -1,0 +1,60 @@
+"""Moving a slider never recompiles: count XLA compilations with JAX's own monitoring events."""
+import jax
+import numpy as np
+import pytest
+
+import dynamics
+
+_COMPILES = []
+
+
+def _listen(event, duration, **kwargs):
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILES.append(event)
+
+
+jax.monitoring.register_event_duration_secs_listener(_listen)
+
+
+def compiles_during(fn):
+    before = len(_COMPILES)
+    fn()
+    return len(_COMPILES) - before
+
+
+@pytest.mark.parametrize("name,optimizer", [
+    ("xyzw", "gd"), ("xy", "normalized_gd"), ("arora", "sqrt_gd"), ("picky", "sgd"),
+    ("x2y2", "flow")])
+def test_new_eta_start_schedule_and_length_do_not_recompile(name, optimizer):
+    model = dynamics.MODELS[name]
+    init = np.asarray(model.default_init, dtype=float)
+    eta = model.default_eta
+    # warm-up: a run long enough to send metric blocks to every CPU device once
+    dynamics.simulate(model, init, eta, 6000, optimizer=optimizer)
+
+    def moves():
+        rng = np.random.default_rng(1)
+        for steps in (1, 7, 300, 2047, 2048, 2049, 5000):
+            start = init * rng.uniform(0.9, 1.1, size=init.shape)
+            dynamics.simulate(model, start, eta * rng.uniform(0.8, 1.0), steps,
+                              optimizer=optimizer, seed=int(rng.integers(100)))
+        dynamics.simulate(model, init, [(0, eta), (40, eta / 2)], 100, optimizer=optimizer)
+
+    assert compiles_during(moves) == 0
+
+
+def test_new_quadratic_eigenvalues_do_not_recompile():
+    dynamics.simulate(dynamics.quadratic([1.0, 0.4]), [1.0, 1.0], 0.5, 6000)
+    assert compiles_during(lambda: [
+        dynamics.simulate(dynamics.quadratic([lam, 0.3]), [1.0, -1.0], 0.5, 20)
+        for lam in (0.5, 2.0, 7.0)]) == 0
+
+
+def test_sweeps_reuse_their_programs():
+    xs, ys = np.linspace(0.5, 3.5, 40), np.linspace(0.1, 2.0, 30)
+    dynamics.sweep_init("xyzw", 0.2, xs, ys, 3000)
+    # nearby starts stop at the same rounds, so they reuse the same padded cell counts
+    assert compiles_during(lambda: dynamics.sweep_init("xyzw", 0.2, xs + 1e-9, ys, 3000)) == 0
+    dynamics.sweep_eta("xy", (2.0, 0.5), np.linspace(0.05, 0.5, 64), 500)
+    assert compiles_during(
+        lambda: dynamics.sweep_eta("xy", (2.5, 0.4), np.linspace(0.05, 0.5, 64), 500)) == 0
