@@ -20,7 +20,7 @@ _default_cache = Path(__file__).resolve().parent.parent / ".jax_cache"
 CACHE_DIR = os.environ.get("EOS_JAX_CACHE", str(_default_cache))
 if CACHE_DIR:
     jax.config.update("jax_compilation_cache_dir", CACHE_DIR)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 

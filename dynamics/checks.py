@@ -72,6 +72,8 @@ def check_steps(steps) -> int:
 
 
 def check_eta(eta, what: str = "step size η") -> float:
+    if isinstance(eta, (bool, np.bool_)) or not isinstance(eta, (numbers.Real, np.ndarray)):
+        raise ValueError(f"The {what} must be a number; got {eta!r}.")
     try:
         value = float(eta)
     except (TypeError, ValueError):
@@ -81,10 +83,18 @@ def check_eta(eta, what: str = "step size η") -> float:
     return value
 
 
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(f"The seed must be a whole number from 0 to 2³² − 1; got {seed!r}.")
+    return int(seed)
+
+
 def eta_per_step(eta, steps: int) -> np.ndarray:
     """The step size of each of ``steps`` steps, from a float or [(0, η0), (k1, η1), ...]."""
-    if isinstance(eta, numbers.Real) and not isinstance(eta, bool):
+    if isinstance(eta, (numbers.Real, np.ndarray)) and np.ndim(eta) == 0:
         return np.full(steps, check_eta(eta))
+    if isinstance(eta, (str, bytes)):
+        raise ValueError(f"The step size η must be a number; got {eta!r}.")
     try:
         pieces = [(k, e) for k, e in eta]
     except (TypeError, ValueError):
@@ -94,7 +104,8 @@ def eta_per_step(eta, steps: int) -> np.ndarray:
         raise ValueError("A step-size schedule must start at step 0: [(0, η0), (k1, η1), ...].")
     starts = []
     for k, e in pieces:
-        if isinstance(k, bool) or not float(k).is_integer() or k < 0:
+        if (isinstance(k, bool) or not isinstance(k, numbers.Real) or not math.isfinite(k)
+                or not float(k).is_integer() or k < 0):
             raise ValueError(f"Schedule steps must be whole numbers ≥ 0; got {k!r}.")
         starts.append(int(k))
         check_eta(e, what=f"step size η at step {k}")

@@ -15,7 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import flow as _flow
-from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_steps, eta_per_step,
+from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_seed, check_steps,
+                     eta_per_step,
                      resolve_model, resolve_optimizer)
 from .model import Model
 from .sharpness import Metrics
@@ -124,7 +125,7 @@ def simulate(model, init, eta, steps: int, optimizer: str = "gd", seed: int = 0)
     if opt.continuous:
         thetas, dead_at = _flow.solve(model, theta, etas, job)
     else:
-        thetas, dead_at = _run_chunks(model, opt, theta, etas, int(seed), job)
+        thetas, dead_at = _run_chunks(model, opt, theta, etas, check_seed(seed), job)
     loss, sharp = job.result()
     n = len(loss)
     # An overflowing loss or Hessian counts as divergence too: nothing non-finite leaves here.

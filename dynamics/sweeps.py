@@ -16,8 +16,8 @@ import numpy as np
 
 from . import flow as _flow
 from ._config import devices
-from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_steps, resolve_model,
-                     resolve_optimizer)
+from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_seed, check_steps,
+                     resolve_model, resolve_optimizer)
 from .cells import Block
 from .sharpness import metrics
 
@@ -42,6 +42,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
     steps = check_steps(steps)
+    seed = check_seed(seed)
     tol = -1.0 if tol is None else float(tol)  # a step never moves θ by less than −1
     if opt.continuous:
         final = _flow_finals(model, starts, etas * steps)
