@@ -6,7 +6,7 @@ program serves every value of it. The objectives themselves are declared in ``mo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import jax.numpy as jnp
@@ -45,6 +45,8 @@ class Model:
       embed_fn: plane coordinates (..., p) -> parameters (..., dim).
       manifold_fn: ``(consts, window) -> list[Segment]``: the minima in the plane.
       note: one paragraph, for the UI, with the paper it comes from.
+      plane_twin: name of a model whose GD and gradient flow on the plane coordinates are
+        exactly this model's along its plane (xyzw → x2y2); sweeps step the cheaper twin.
     """
 
     name: str
@@ -64,7 +66,7 @@ class Model:
     embed_fn: Callable[[np.ndarray], np.ndarray] | None = None
     manifold_fn: Callable[..., list[Segment]] | None = None
     note: str = ""
-    extra: dict = field(default_factory=dict)
+    plane_twin: str | None = None
 
     @property
     def n_components(self) -> int:

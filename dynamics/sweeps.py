@@ -49,6 +49,12 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         diverged = np.isnan(final).any(axis=1) | ~(np.abs(final) <= DIVERGENCE_BOUND).all(axis=1)
         final = np.where(diverged[:, None], starts, final)
         steps_run = np.where(diverged, 0, steps)
+    elif _twin_applies(model, opt.name, starts):
+        twin = resolve_model(model.plane_twin)
+        plane = model.project(starts)
+        inner = run_cells(twin, optimizer, plane, etas, steps, tol, seed)
+        final = model.embed(inner.final_params)
+        diverged, steps_run = inner.diverged, inner.steps_run
     else:
         devs = devices()
         # Cells are dealt out like cards (cell i to block i mod n), so that every block
@@ -68,6 +74,13 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         steps_run = np.concatenate([b.steps_run for b in blocks])[order]
     loss, sharp = metrics(model.loss_fn, model.consts_array, final)
     return Sweep(sharp, loss, diverged, steps_run, final)
+
+
+def _twin_applies(model, optimizer: str, starts: np.ndarray) -> bool:
+    """Step the plane twin instead: same GD (not normalized GD or GD on √L, whose
+    gradient norm and loss scale differ), and every start on the plane."""
+    return (model.plane_twin is not None and optimizer == "gd"
+            and np.array_equal(model.embed(model.project(starts)), starts))
 
 
 def _flow_finals(model, starts, t_end):
