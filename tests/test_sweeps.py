@@ -1,0 +1,199 @@
+"""Sweeps over starts and over η agree with single runs; loss_on_plane is the formula.
+
+Each cell is compared with ``simulate`` from the same start (and, for the seed's objective,
+with the eq. (2) loop). Sweeps may stop a cell once its steps become negligible, so finals
+are compared to 1e-6 relative (sharpness) and 1e-10 absolute (loss).
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import dynamics
+import reference as ref
+
+
+def assert_cells_match(sweep, runs):
+    """``runs`` is an array (same shape as the sweep) of Trajectories."""
+    for idx in np.ndindex(runs.shape):
+        traj = runs[idx]
+        assert bool(sweep.diverged[idx]) == (traj.diverged_at is not None), idx
+        if traj.diverged_at is None:
+            assert sweep.final_sharpness[idx] == pytest.approx(traj.sharpness[-1], rel=1e-6, abs=1e-12), idx
+            assert sweep.final_loss[idx] == pytest.approx(traj.loss[-1], rel=1e-6, abs=1e-10), idx
+
+
+def check_arrays(sweep, shape):
+    for a in (sweep.final_sharpness, sweep.final_loss, sweep.diverged):
+        assert np.shape(a) == shape
+    assert np.asarray(sweep.diverged).dtype == bool
+    assert np.asarray(sweep.final_sharpness).dtype == np.float64
+    assert np.asarray(sweep.final_loss).dtype == np.float64
+    # Divergence is a result: no NaN/inf anywhere, diverged cells included.
+    assert np.all(np.isfinite(sweep.final_sharpness)) and np.all(np.isfinite(sweep.final_loss))
+
+
+def test_sweep_init_x2y2_matches_runs_and_eq2():
+    # η = 0.2 in the seed's window: (3.2, 0.2), (3.4, 0.2), (3.4, 0.3) diverge, the others
+    # converge to the same minimum with sharpness ≈ 9.927 < 2/η (eq. (2) loop).
+    xs, ys, eta, steps = [3.0, 3.2, 3.4], [0.2, 0.3], 0.2, 1500
+    sweep = dynamics.sweep_init("x2y2", eta, xs, ys, steps)
+    check_arrays(sweep, (2, 3))
+    runs = np.empty((2, 3), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate("x2y2", (x, y), eta, steps)
+    assert_cells_match(sweep, runs)
+    expected_diverged = np.array([[False, True, True], [False, False, True]])
+    np.testing.assert_array_equal(sweep.diverged, expected_diverged)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            loop = ref.eq2_loop(x, y, eta, steps)
+            assert (not np.all(np.abs(loop) < 1e6)) == expected_diverged[j, i]
+    conv = ~expected_diverged
+    assert np.all((sweep.final_sharpness[conv] > 2 / eta - 0.1) & (sweep.final_sharpness[conv] < 2 / eta))
+
+
+def test_sweep_init_xyzw_uses_the_symmetric_plane():
+    xs, ys, eta, steps = [1.0, 2.0, 3.2], [0.3, 0.6], 0.1, 400
+    sweep = dynamics.sweep_init("xyzw", eta, xs, ys, steps)
+    check_arrays(sweep, (2, 3))
+    runs = np.empty((2, 3), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate("xyzw", (x, y, x, y), eta, steps)
+    assert_cells_match(sweep, runs)
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "normalized_gd", "sqrt_gd"])
+def test_sweep_init_other_optimizers(optimizer):
+    xs, ys, eta, steps = [-1.0, 0.5, 2.0, 3.0], [0.5, 1.5, -1.0], 0.05, 60
+    sweep = dynamics.sweep_init("arora", eta, xs, ys, steps, optimizer=optimizer)
+    check_arrays(sweep, (3, 4))
+    runs = np.empty((3, 4), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate("arora", (x, y), eta, steps, optimizer=optimizer)
+    if optimizer == "gd":
+        assert_cells_match(sweep, runs)
+    else:
+        # Normalized GD and GD on √L never settle: compare without any early stop.
+        for idx in np.ndindex(runs.shape):
+            assert sweep.final_sharpness[idx] == pytest.approx(runs[idx].sharpness[-1], rel=1e-9)
+            assert sweep.final_loss[idx] == pytest.approx(runs[idx].loss[-1], rel=1e-9, abs=1e-14)
+
+
+def test_sweep_eta_on_a_quadratic_straddles_two_over_lambda():
+    # λ = (4, 1): 2/λ₁ = 0.5. Finals by closed form (1 − ηλ)^steps θ₀. At η = 0.51 the
+    # multiplier is −1.04, which passes 1e6 at step 353 (1.04^300 is only 1.3e5): 600 steps.
+    lams, init, steps = np.array([4.0, 1.0]), np.array([1.0, -0.5]), 600
+    etas = np.array([0.05, 0.2, 0.45, 0.49, 0.51, 0.7])
+    sweep = dynamics.sweep_eta(dynamics.quadratic(lams), init, etas, steps)
+    check_arrays(sweep, (6,))
+    np.testing.assert_array_equal(sweep.diverged, etas > 0.5)
+    for k, eta in enumerate(etas):
+        traj = dynamics.simulate(dynamics.quadratic(lams), init, eta, steps)
+        assert bool(sweep.diverged[k]) == (traj.diverged_at is not None)
+        if eta < 0.5:
+            final = (1 - eta * lams) ** steps * init
+            assert sweep.final_loss[k] == pytest.approx(0.5 * np.sum(lams * final**2), rel=1e-6, abs=1e-12)
+            assert sweep.final_sharpness[k] == pytest.approx(4.0, rel=1e-12)
+
+
+def test_sweep_eta_on_zhu():
+    etas = [0.1, 0.15, 0.2]
+    sweep = dynamics.sweep_eta("xyzw", (3.2, 0.3, 3.2, 0.3), etas, 2000)
+    check_arrays(sweep, (3,))
+    for k, eta in enumerate(etas):
+        traj = dynamics.simulate("xyzw", (3.2, 0.3, 3.2, 0.3), eta, 2000)
+        assert bool(sweep.diverged[k]) == (traj.diverged_at is not None)
+        if traj.diverged_at is None:
+            assert sweep.final_sharpness[k] == pytest.approx(traj.sharpness[-1], rel=1e-6)
+            assert 2 / eta - 20 / 3 * eta < sweep.final_sharpness[k] < 2 / eta
+
+
+def test_sweep_eta_sgd_matches_simulate_with_the_same_seed():
+    etas = [0.3, 0.7]
+    sweep = dynamics.sweep_eta("picky", [1 - 1e-5], etas, 1000, optimizer="sgd")
+    for k, eta in enumerate(etas):
+        traj = dynamics.simulate("picky", [1 - 1e-5], eta, 1000, optimizer="sgd")
+        assert sweep.final_loss[k] == pytest.approx(traj.loss[-1], rel=1e-6, abs=1e-10)
+
+
+def test_sweep_init_flow_matches_simulate():
+    xs, ys = [1.0, 3.0], [0.2, 0.5]
+    sweep = dynamics.sweep_init("xy", 0.1, xs, ys, 30, optimizer="flow")
+    check_arrays(sweep, (2, 2))
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            traj = dynamics.simulate("xy", (x, y), 0.1, 30, optimizer="flow")
+            assert sweep.final_sharpness[j, i] == pytest.approx(traj.sharpness[-1], rel=1e-6)
+
+
+# Unstable fixed points: a tiny step there is no sign of convergence. GD leaves the saddle
+# of xy at the origin (H has eigenvalue −1: growth 1 + η per step), leaves 0 on a quadratic
+# with η > 2/λ (multiplier −1.4), and SGD leaves x = 1 on picky (second moment 1.7476).
+UNSTABLE_STARTS = [
+    ("quadratic4", (1e-12,), 0.6, 200, "gd"),   # |θ_k| = 1.4^k·1e-12 > 1e6 at k = 124
+    ("xy", (1e-9, 1e-9), 0.1, 500, "gd"),      # 1.1^k·1e-9 reaches O(1) by k ≈ 220
+    ("picky", (1 - 1e-10,), 0.7, 2000, "sgd"),  # escapes in ~130 steps (drift 0.178/step)
+]
+
+
+@pytest.mark.parametrize("name,init,eta,steps,optimizer", UNSTABLE_STARTS)
+def test_sweep_eta_does_not_stop_at_unstable_fixed_points(name, init, eta, steps, optimizer):
+    m = dynamics.quadratic([4.0]) if name == "quadratic4" else dynamics.MODELS[name]
+    traj = dynamics.simulate(m, init, eta, steps, optimizer=optimizer)
+    # The single run really leaves the fixed point (hand facts in the comments above).
+    assert traj.diverged_at is not None or traj.loss[-1] < 1e-20
+    sweep = dynamics.sweep_eta(m, init, [eta], steps, optimizer=optimizer)
+    assert bool(sweep.diverged[0]) == (traj.diverged_at is not None)
+    if traj.diverged_at is None:
+        assert sweep.final_loss[0] == pytest.approx(traj.loss[-1], rel=1e-6, abs=1e-10)
+        assert sweep.final_sharpness[0] == pytest.approx(traj.sharpness[-1], rel=1e-6)
+    # On picky both minima have loss 0 and sharpness 2: only the final point tells them apart
+    # (``final_params`` is the engine's extra field, beyond the contract's two finals).
+    final_params = getattr(sweep, "final_params", None)
+    if final_params is not None and traj.diverged_at is None:
+        np.testing.assert_allclose(np.asarray(final_params).reshape(-1), traj.params[-1], atol=1e-6)
+
+
+def test_sweep_init_leaves_the_saddle_of_xy():
+    xs, ys = [1e-9, 0.5], [1e-9, 0.5]
+    sweep = dynamics.sweep_init("xy", 0.1, xs, ys, 500)
+    runs = np.empty((2, 2), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate("xy", (x, y), 0.1, 500)
+    assert runs[0, 0].loss[-1] < 1e-20  # GD escapes the saddle and reaches xy = 1
+    assert_cells_match(sweep, runs)
+
+
+# --- loss_on_plane ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["quadratic", "xy", "x2y2", "xyzw", "arora"])
+def test_loss_on_plane_is_the_formula(name):
+    m = dynamics.MODELS[name]
+    xs = np.linspace(-1.0, 3.0, 5)
+    ys = np.linspace(-0.5, 2.0, 3)
+    grid = dynamics.loss_on_plane(m, xs, ys)
+    assert np.shape(grid) == (3, 5)
+    lams = (1.0, 0.4) if name == "quadratic" else None
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            theta = (x, y, x, y) if name == "xyzw" else (x, y)
+            assert grid[j, i] == pytest.approx(ref.loss(name, theta, lams), rel=1e-12, abs=1e-300)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+@settings(max_examples=8, deadline=None)
+@given(xs=st.lists(st.floats(-3, 3), min_size=1, max_size=3),
+       ys=st.lists(st.floats(-3, 3), min_size=1, max_size=3), eta=st.floats(0.01, 1.0))
+def test_sweep_init_cells_are_runs(xs, ys, eta):
+    sweep = dynamics.sweep_init("xy", eta, xs, ys, 50)
+    check_arrays(sweep, (len(ys), len(xs)))
+    runs = np.empty((len(ys), len(xs)), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate("xy", (x, y), eta, 50)
+    assert_cells_match(sweep, runs)
