@@ -1,0 +1,1 @@
+"""EoS Explorer dashboard: Panel + HoloViews + Bokeh on top of the ``dynamics`` engine."""

@@ -1,0 +1,168 @@
+"""The live Bokeh figures: built once per session, then only their data sources change.
+
+A canvas owns one figure and one ColumnDataSource per layer name of ``plots.py``; pushing a
+layer replaces that source's columns (or moves a Span), so the layout, the ranges a user
+zoomed into and the tools stay as they are. Colours are Okabe–Ito and viridis.
+"""
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+from bokeh.models import (ColorBar, ColumnDataSource, DataRange1d, Legend, LegendItem,
+                          LinearColorMapper, Range1d, Span)
+from bokeh.palettes import Greys256, Oranges256, Viridis256
+from bokeh.plotting import figure
+
+from .plots import columns
+
+ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
+                                                "#D55E00", "#CC79A7")
+FONT = {"axis": "16px", "ticks": "14px", "title": "16px", "legend": "14px"}
+
+
+def _style(fig) -> None:
+    fig.title.text_font_size = FONT["title"]
+    for axis in fig.xaxis + fig.yaxis:
+        axis.axis_label_text_font_size = FONT["axis"]
+        axis.major_label_text_font_size = FONT["ticks"]
+        axis.axis_label_text_font_style = "normal"
+    fig.toolbar.logo = None
+    fig.min_border_right = 20
+
+
+def _legend(fig, items, place: str = "center") -> dict[str, LegendItem]:
+    entries = {label: LegendItem(label=label, renderers=[r]) for label, r in items}
+    legend = Legend(items=list(entries.values()),
+                    label_text_font_size=FONT["legend"], background_fill_alpha=0.8,
+                    click_policy="hide", spacing=0, padding=4, margin=4,
+                    ncols=2 if place == "below" else 1, border_line_alpha=0.3)
+    fig.add_layout(legend, place)
+    return entries
+
+
+class Canvas:
+    """One figure plus named sources; :meth:`push` updates layers in place."""
+
+    def __init__(self, fig, sources: dict[str, ColumnDataSource], spans: dict[str, Span],
+                 optional: dict[str, LegendItem] | None = None):
+        self.figure, self.sources, self.spans = fig, sources, spans
+        self.optional = optional or {}   # layer name -> legend entry shown only with data
+
+    def push(self, layers: dict[str, hv.Element]) -> None:
+        """Replace the data of every named layer given (unknown names are ignored)."""
+        for name, element in layers.items():
+            if name in self.spans:
+                loc = float(element.data) if element.data is not None else np.nan
+                self.spans[name].location = loc if np.isfinite(loc) else None
+            elif name in self.sources:
+                data = _source_data(element)
+                self.sources[name].data = data
+                if name in self.optional:   # a legend entry only for a layer with data
+                    visible = len(next(iter(data.values()))) > 0
+                    if self.optional[name].visible != visible:
+                        self.optional[name].visible = visible
+
+
+def _source_data(element) -> dict:
+    if isinstance(element, hv.Image):
+        (l, b, r, t) = element.bounds.lbrt()
+        return {"image": [element.dimension_values(2, flat=False)], "x": [l], "y": [b],
+                "dw": [r - l], "dh": [t - b]}
+    return columns(element)
+
+
+def _empty(*names) -> ColumnDataSource:
+    return ColumnDataSource({n: np.zeros(0) for n in names})
+
+
+def landscape_canvas(model, width=490, height=540) -> Canvas:
+    """The plane: log-loss image (or the curve L(x)), minima, iterates, start, flow."""
+    one_d = len(model.plane) == 1
+    (x_lo, x_hi), *rest = model.window
+    y_range = DataRange1d() if one_d else Range1d(*rest[0])
+    fig = figure(width=width, height=height, x_range=Range1d(x_lo, x_hi), y_range=y_range,
+                 tools="pan,wheel_zoom,box_zoom,reset,save,tap", active_scroll=None,
+                 title="Landscape — click to set the start",
+                 x_axis_label=model.plane[0],
+                 y_axis_label="loss L" if one_d else model.plane[1])
+    src = {n: _empty("x", "y") for n in ("path", "start", "flow", "curve")}
+    src["iterates"] = _empty("x", "y", "step")
+    src["manifold_settles"] = _empty("x", "y", "sharpness")
+    src["manifold_unstable"] = _empty("x", "y", "sharpness")
+    src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
+    items = []
+    if not one_d:
+        loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
+        fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
+                  level="image")
+    else:
+        fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
+    sharp_map = LinearColorMapper(palette=Viridis256)
+    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=14 if one_d else 9,
+                          color={"field": "sharpness", "transform": sharp_map})
+    unstable = fig.scatter("x", "y", source=src["manifold_unstable"], size=10 if one_d else 6,
+                           marker="x", line_width=1.5,
+                           color={"field": "sharpness", "transform": sharp_map}, alpha=0.7)
+    flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
+    path = fig.line("x", "y", source=src["path"], color="black", line_width=1, alpha=0.45)
+    step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
+    iterates = fig.scatter("x", "y", source=src["iterates"], size=6, line_color="#333333",
+                           line_width=0.4, fill_color={"field": "step", "transform": step_map})
+    start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
+                        fill_color="white", line_color="black", line_width=2)
+    items += [("minima, S ≤ 2/η: GD can settle", settles),
+              ("minima, S > 2/η: too sharp", unstable),
+              ("iterates (darker = later)", iterates), ("start", start),
+              ("gradient flow", flow)]
+    fig.add_layout(ColorBar(color_mapper=sharp_map, title="sharpness of minimum", width=12,
+                            title_text_font_size=FONT["ticks"],
+                            major_label_text_font_size=FONT["ticks"]), "right")
+    entries = _legend(fig, items, place="below")
+    _style(fig)
+    del path
+    canvas = Canvas(fig, src, {}, {"flow": entries["gradient flow"]})
+    canvas.step_map, canvas.sharp_map = step_map, sharp_map
+    return canvas
+
+
+def curves_canvas(kind: str, width=470, height=270) -> Canvas:
+    """Loss (log y) or sharpness against step/time, with the 2/η marks."""
+    log = kind == "loss"
+    fig = figure(width=width, height=height, y_axis_type="log" if log else "linear",
+                 x_range=DataRange1d(range_padding=0.02), y_range=DataRange1d(),
+                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
+                 x_axis_label="step", y_axis_label="loss L" if log else "sharpness S",
+                 title="Loss" if log else "Sharpness and the stability threshold 2/η")
+    y = "loss" if log else "sharpness"
+    src = {n: _empty("t", y) for n in ("loss", "flow_loss") if log}
+    items = []
+    if log:
+        items.append(("GD", fig.line("t", y, source=src["loss"], color=VERMILLION,
+                                     line_width=2)))
+        items.append(("gradient flow", fig.line("t", y, source=src["flow_loss"], color=BLUE,
+                                                line_width=3, line_dash="dashed")))
+    else:
+        src = {n: _empty("t", y) for n in ("sharpness", "threshold", "flow_sharpness")}
+        items.append(("2/η", fig.step("t", y, source=src["threshold"], mode="after",
+                                      color=PURPLE, line_width=3, line_dash="dashed")))
+        items.append(("sharpness", fig.line("t", y, source=src["sharpness"], color=GREEN,
+                                            line_width=2)))
+        items.append(("gradient flow", fig.line("t", y, source=src["flow_sharpness"],
+                                                color=BLUE, line_width=3, line_dash="dashed")))
+    spans = {"eos": Span(dimension="height", line_dash="dotted", line_color="black",
+                         line_width=2, location=None, name="eos")}
+    if not log:
+        spans["threshold_line"] = Span(dimension="width", line_color=PURPLE, line_width=2,
+                                       line_dash="dashed", location=None,
+                                       name="threshold_line")
+    for span in spans.values():
+        fig.add_layout(span)
+    entries = _legend(fig, items)
+    fig.legend.location = "top_right" if log else "bottom_right"
+    _style(fig)
+    return Canvas(fig, src, spans,
+                  {"flow_loss" if log else "flow_sharpness": entries["gradient flow"]})
+
+
+def set_x_label(canvas: Canvas, x_axis: str) -> None:
+    canvas.figure.xaxis.axis_label = "time Σ η" if x_axis == "time" else "step"

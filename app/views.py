@@ -1,0 +1,62 @@
+"""The whole explorer for one session: state, URL sync, sidebar, plots, notices."""
+from __future__ import annotations
+
+import panel as pn
+from panel.viewable import Viewer
+
+from .state import ExplorerState
+from .views_controls import Controls
+from .views_plots import Dashboard
+
+INTRO = (
+    "**What am I looking at?** Gradient descent θ ← θ − η∇L(θ) on a small objective. "
+    "Near a minimum GD is only stable if the *sharpness* S (the largest eigenvalue of the "
+    "Hessian ∇²L) is at most **2/η**. Left: the landscape (grey = log-loss), its minima "
+    "coloured by their sharpness — round dots where GD can settle (S ≤ 2/η), crosses where "
+    "it cannot — and the iterates from the start ⊕ (click to move it). Right: the loss and "
+    "the sharpness against the step, with 2/η dashed. Move η and watch the run settle "
+    "below 2/η, hover at the **edge of stability**, or diverge."
+)
+
+
+def session_query() -> dict[str, str]:
+    """The page's query arguments as strings (first value of each)."""
+    args = pn.state.session_args or {}
+    out = {}
+    for name, values in args.items():
+        value = values[0] if isinstance(values, (list, tuple)) and values else values
+        out[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return out
+
+
+class Explorer(Viewer):
+    """One session: a fresh state (never shared), its controls and its plots."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.state = ExplorerState()
+        notices = self.state.apply_query(session_query())
+        self.notice = pn.pane.Alert("\n".join(f"- {n}" for n in notices), alert_type="warning",
+                                    visible=bool(notices), sizing_mode="stretch_width",
+                                    margin=(0, 10))
+        self.controls = Controls(self.state)
+        self.dashboard = Dashboard(self.state)
+        self.intro = pn.pane.Markdown(INTRO, styles={"font-size": "15px"},
+                                      sizing_mode="stretch_width", margin=(0, 10))
+        self._sync_url()
+
+    def _sync_url(self) -> None:
+        """Mirror every control in the query string (after the bad values were dropped)."""
+        location = pn.state.location
+        if location is None:
+            return
+        names = list(ExplorerState.URL_NAMES)
+        location.update_query(**self.state.query())
+        location.sync(self.state, dict(zip(names, names)), on_error=self._on_url_error)
+
+    def _on_url_error(self, values: dict) -> None:
+        self.notice.object = f"Ignored values from the link: {values}"
+        self.notice.visible = True
+
+    def __panel__(self):
+        return pn.Column(self.notice, self.dashboard, self.intro, sizing_mode="stretch_width")

@@ -1,0 +1,153 @@
+"""The live plots and the readout, redrawn in place whenever a control moves.
+
+One flow per change: state events mark the view dirty; one scheduled flush (per burst of
+events) snapshots the state, simulates off the event loop, then pushes the new layers
+into the existing Bokeh sources under ``pn.io.hold`` (one message to the browser).
+"""
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import panel as pn
+from bokeh.events import Tap
+from panel.viewable import Viewer
+
+from . import plots
+from .canvas import curves_canvas, landscape_canvas, set_x_label
+from .state import ExplorerState, RunResult, run
+
+RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
+              "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis"]
+
+
+class Dashboard(Viewer):
+    """Landscape, loss and sharpness plots plus the verdict, for one session's state."""
+
+    def __init__(self, state: ExplorerState, **params):
+        super().__init__(**params)
+        self.state = state
+        self._doc = pn.state.curdoc
+        self._pending: set[str] = set()
+        self._scheduled = False
+        self._background_key = None
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False,
+                                   sizing_mode="stretch_width", margin=(0, 10))
+        self.verdict = pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width",
+                                     margin=(0, 10), styles={"font-size": "16px"},
+                                     stylesheets=[":host .alert { padding: 8px 14px; "
+                                                  "margin-bottom: 4px; }"])
+        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10))
+        self.loss = curves_canvas("loss")
+        self.sharpness = curves_canvas("sharpness")
+        self.landscape = None
+        self.landscape_pane = pn.pane.Bokeh(None, margin=(0, 10))
+        self.loss_pane = pn.pane.Bokeh(self.loss.figure, margin=(0, 10))
+        self.sharpness_pane = pn.pane.Bokeh(self.sharpness.figure, margin=(0, 10))
+        state.param.watch(self._request, RUN_PARAMS)
+        self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
+
+    # --- scheduling: coalesce bursts of events into one run -------------------------------
+
+    def _request(self, *events) -> None:
+        self._pending.update(e.name for e in events)
+        if self._scheduled:
+            return
+        doc = self._doc
+        if doc is None or doc.session_context is None:   # no server: draw right away
+            self._flush_now()
+            return
+        self._scheduled = True
+        doc.add_next_tick_callback(self._flush)
+
+    def _flush_now(self) -> None:
+        pending, self._pending = self._pending, set()
+        self._draw(run(self.state.spec()), pending)
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                pending, self._pending = self._pending, set()
+                spec = self.state.spec()
+                if isinstance(spec, str):
+                    result = run(spec)
+                else:   # the simulation runs on a worker thread; the loop stays free
+                    result = await loop.run_in_executor(None, run, spec)
+                self._draw(result, pending)
+        finally:
+            self._scheduled = False
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def _draw(self, result: RunResult, changed: set[str]) -> None:
+        with pn.io.hold(self._doc):
+            if not result.ok:
+                self.error.object = f"**Cannot run this:** {result.message}"
+                self.error.visible = True
+                return   # the last good picture stays
+            self.error.visible = False
+            model, traj, flow = result.spec.model, result.traj, result.flow
+            self._ensure_landscape(model)
+            x_axis = self.state.x_axis
+            threshold = result.threshold
+            self.landscape.step_map.high = max(len(traj.loss) - 1, 1)
+            self.landscape.push(plots.manifold(model, float(threshold[-1])))
+            self.landscape.push(plots.trajectory(model, traj, flow, result.spec.init))
+            self.loss.push(plots.loss_curves(traj, flow, threshold, x_axis))
+            self.sharpness.push(plots.sharpness_curves(traj, threshold, flow, x_axis))
+            # one threshold: the Span; after a drop the staircase says it better
+            self.sharpness.spans["threshold_line"].visible = len(result.spec.schedule) == 1
+            if "x_axis" in changed:
+                set_x_label(self.loss, x_axis)
+                set_x_label(self.sharpness, x_axis)
+            self._readout(result)
+
+    def _ensure_landscape(self, model) -> None:
+        key = (model.name, model.consts, model.dim)
+        if key == self._background_key:
+            return
+        same_shape = (self.landscape is not None and self._background_key[0] == model.name)
+        if same_shape:   # only λ changed: keep the figure (and the zoom), swap the data
+            self.landscape.push(plots.background(model))
+        else:
+            self.landscape = landscape_canvas(model)
+            self.landscape.push(plots.background(model))
+            self.landscape.figure.on_event(Tap, self._on_tap)
+            self.landscape_pane.object = self.landscape.figure
+        sharp = np.concatenate([np.asarray(s.sharpness, dtype=float) for s in model.manifold()]
+                               or [np.zeros(1)])
+        sharp = sharp[np.isfinite(sharp)]
+        if len(sharp):
+            lo, hi = float(sharp.min()), float(sharp.max())
+            self.landscape.sharp_map.update(low=lo, high=hi if hi > lo else lo + 1.0)
+        self._background_key = key
+
+    def _on_tap(self, event) -> None:
+        """A click on the landscape sets the start (x₀, and y₀ on a 2-D plane)."""
+        if event.x is None or not np.isfinite(event.x):
+            return
+        if self.state.dim >= 2 and event.y is not None:
+            self.state.param.update(x0=round(float(event.x), 4), y0=round(float(event.y), 4))
+        else:
+            self.state.x0 = round(float(event.x), 4)
+
+    def _readout(self, result: RunResult) -> None:
+        traj = result.traj
+        final_threshold = float(result.threshold[-1])
+        s_final = float(traj.sharpness[-1])
+        relation = "<" if s_final < final_threshold else "≥"
+        where = ", ".join(f"{n} = {v:.4g}" for n, v in
+                          zip(result.spec.model.param_names, traj.params[-1]))
+        self.numbers.object = (
+            f"**final loss** {traj.loss[-1]:.3e} &nbsp;·&nbsp; **final sharpness** "
+            f"{s_final:.4g} {relation} 2/η = {final_threshold:.4g} &nbsp;·&nbsp; "
+            f"**final θ** ({where}) after {len(traj.loss) - 1} steps")
+        self.verdict.object = result.verdict
+        self.verdict.alert_type = result.level
+
+    def __panel__(self):
+        plots_row = pn.Row(self.landscape_pane,
+                           pn.Column(self.loss_pane, self.sharpness_pane))
+        return pn.Column(self.error, self.verdict, self.numbers, plots_row,
+                         sizing_mode="stretch_width")
