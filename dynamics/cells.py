@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .optimizers import OPTIMIZERS
+from .sharpness import extreme_eigenvalues
 from .simulate import is_bad
 
 MIN_BUCKET = 128      # running cells are padded to a power of two ≥ this (few compiled shapes)
@@ -55,11 +56,12 @@ def exact_runner(loss_fn, components_fn, optimizer: str):
     """Compiled: n steps of every running cell, checking every step (as simulate does)."""
     step = _stepper(loss_fn, components_fn, optimizer)
 
-    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed):
+    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed, limit):
         key = jax.random.PRNGKey(seed)
 
         def body(j, state):
             theta, done, diverged, steps_run = state
+            done = done | (steps_run >= limit)   # a cell's own budget of steps
             new = step(theta, etas, consts, key, k0 + j)
             bad = is_bad(new)
             take = ~done & ~bad
@@ -83,7 +85,7 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
     """
     step = _stepper(loss_fn, components_fn, optimizer)
 
-    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed):
+    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed, limit):
         key = jax.random.PRNGKey(seed)
 
         def group(g, state):
@@ -111,6 +113,23 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
     return jax.jit(run)
 
 
+@functools.lru_cache(maxsize=None)
+def stability_runner(loss_fn):
+    """Compiled: is θ (dim, cells) a point GD with step η cannot leave?
+
+    That is 0 ≤ λᵢ < 2/η for every Hessian eigenvalue (|1 − ηλᵢ| < 1 on the quadratic
+    model), up to rounding in λ_min. A tiny step elsewhere (near a saddle, or a minimum
+    sharper than 2/η) is no convergence: such cells keep running.
+    """
+    hess = jax.vmap(jax.hessian(loss_fn), in_axes=(1, None), out_axes=2)
+
+    def run(theta, etas, consts):
+        low, high = extreme_eigenvalues(hess(theta, consts))
+        return (low >= -1e-10 * jnp.maximum(1.0, jnp.abs(high))) & (high * etas < 2.0)
+
+    return jax.jit(run)
+
+
 def _bucket(n: int) -> int:
     return max(MIN_BUCKET, 1 << (int(n) - 1).bit_length())
 
@@ -121,23 +140,26 @@ class Block:
     def __init__(self, model, opt_name, theta, etas, tol, seed, device):
         self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
         self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
+        self.stable = stability_runner(model.loss_fn)
         self.consts = jax.device_put(model.consts_array, device)
-        self.device, self.tol, self.seed = device, np.float64(tol), np.uint32(seed)
+        self.device, self.seed = device, np.uint32(seed)
         self.stochastic = OPTIMIZERS[opt_name].stochastic
         self.theta, self.etas = theta, etas                   # (dim, b), (b,)
         b = theta.shape[1]
+        # SGD never stops early: a quiet step says nothing about the next sample's.
+        self.tol = np.full(b, -1.0 if self.stochastic else tol)
         self.diverged = np.zeros(b, bool)
         self.steps_run = np.zeros(b, np.int64)
 
-    def _call(self, runner, cells, k, count):
+    def _call(self, runner, cells, k, count, limit=np.iinfo(np.int64).max):
         size = _bucket(cells.size)
         idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
         pad = np.arange(size) >= cells.size  # padding cells count as done: they never step
         put = lambda a: jax.device_put(a, self.device)
         out = runner(put(self.theta[:, idx]), put(self.etas[idx]), put(pad),
                      put(self.steps_run[idx]), self.consts, np.int32(k), np.int32(count),
-                     self.tol, self.seed)
-        theta, done, flag, steps_run = (np.asarray(a)[..., :cells.size] for a in out)
+                     put(self.tol[idx]), self.seed, np.int64(limit))
+        theta, done, flag, steps_run = (np.array(a)[..., :cells.size] for a in out)
         # (flag: the fast path's "left the bound" or the exact path's "diverged")
         self.theta[:, cells] = theta
         self.steps_run[cells] = steps_run
@@ -154,11 +176,32 @@ class Block:
                 break
             done, flagged = self._call(self.fast, active, k, groups)
             replay.append(active[flagged])
+            done &= self._settled(active, done & ~flagged) | flagged
             k += groups * CHECK_EVERY
+            lagging = active[~done & (self.steps_run[active] < k)]
+            if lagging.size:  # quiet but unstable cells: catch up to step k, unstopped
+                lag = int(k - self.steps_run[lagging].min())
+                _, diverged = self._call(self.exact, lagging, 0, lag, limit=k)
+                self.diverged[lagging] |= diverged
+                done[np.isin(active, lagging[diverged])] = True
             n *= 2
             active = active[~done]
         self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
         return self
+
+    def _settled(self, active, quiet):
+        """Which quiet cells (a step ≤ tol) sit where GD stays; the others run on, unstopped."""
+        settled = np.zeros(active.size, bool)
+        cells = active[quiet]
+        if cells.size:
+            size = _bucket(cells.size)
+            idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
+            put = lambda a: jax.device_put(a, self.device)
+            stable = np.asarray(self.stable(put(self.theta[:, idx]), put(self.etas[idx]),
+                                            self.consts))[:cells.size]
+            settled[quiet] = stable
+            self.tol[cells[~stable]] = -1.0
+        return settled
 
     def _replay(self, cells):
         """Step flagged cells through their group again to find where they diverged."""

@@ -37,14 +37,14 @@ def _jacobi_sweeps(dim: int) -> int:
 def _rotate(a, p: int, q: int) -> None:
     """One Jacobi rotation zeroing a[p][q] of the symmetric matrix ``a`` (lists of arrays).
 
-    t = tan φ = 2a_pq sgn(Δ) / (|Δ| + √(Δ² + 4a_pq²)), Δ = a_qq − a_pp (the smaller root,
-    for stability), c = 1/√(1 + t²), s = t c.
+    θ = (a_qq − a_pp) / (2a_pq), t = tan φ = sgn θ / (|θ| + √(1 + θ²)) (the smaller root,
+    for stability), c = 1/√(1 + t²), s = t c. Written with ratios only, so that no square
+    of a tiny or huge entry underflows or overflows; θ² = ∞ gives t = 0, as it should.
     """
     apq = a[p][q]
-    delta = a[q][q] - a[p][p]
-    root = jnp.sqrt(delta * delta + 4.0 * apq * apq)
-    # the tiny term keeps 0/0 (an already diagonal pair) at t = 0 without a branch
-    t = 2.0 * apq * jnp.where(delta >= 0, 1.0, -1.0) / (jnp.abs(delta) + root + 1e-300)
+    theta = (a[q][q] - a[p][p]) / (2.0 * apq)
+    t = jnp.where(theta >= 0, 1.0, -1.0) / (jnp.abs(theta) + jnp.sqrt(1.0 + theta * theta))
+    t = jnp.where(apq == 0, 0.0, t)  # an already diagonal pair (θ = ±∞ or NaN)
     c = jax.lax.rsqrt(1.0 + t * t)
     s = t * c
     a[p][p] = a[p][p] - t * apq
@@ -57,8 +57,8 @@ def _rotate(a, p: int, q: int) -> None:
             a[r][q] = a[q][r] = s * arp + c * arq
 
 
-def _top_eig_jacobi(h: Array) -> Array:
-    """Largest eigenvalue of small symmetric matrices ``h`` (d, d, ...) by cyclic Jacobi.
+def _jacobi_eigenvalues(h: Array) -> list:
+    """Eigenvalues (unsorted) of small symmetric matrices ``h`` (d, d, ...) by cyclic Jacobi.
 
     Trailing axes are a batch: each entry h[i, j] is an array, and one sweep is a
     ``fori_loop`` body of straight-line elementwise code that XLA fuses well.
@@ -74,7 +74,23 @@ def _top_eig_jacobi(h: Array) -> Array:
         return tuple(a[i][j] for i in range(d) for j in range(d))
 
     flat = jax.lax.fori_loop(0, _jacobi_sweeps(d), sweep, flat)
-    return functools.reduce(jnp.maximum, [flat[i * d + i] for i in range(d)])
+    return [flat[i * d + i] for i in range(d)]
+
+
+def extreme_eigenvalues(h: Array) -> tuple[Array, Array]:
+    """(λ_min, λ_max) of symmetric matrices h (d, d, *batch)."""
+    d = h.shape[0]
+    if d == 1:
+        return h[0, 0], h[0, 0]
+    if d == 2:
+        mid, radius = 0.5 * (h[0, 0] + h[1, 1]), jnp.hypot(0.5 * (h[0, 0] - h[1, 1]), h[0, 1])
+        return mid - radius, mid + radius
+    if d <= JACOBI_MAX_DIM:
+        diagonal = _jacobi_eigenvalues(h)
+        return functools.reduce(jnp.minimum, diagonal), functools.reduce(jnp.maximum, diagonal)
+    batch = h.shape[2:]
+    values = jnp.linalg.eigvalsh(jnp.moveaxis(h.reshape(d, d, -1), 2, 0))
+    return values[:, 0].reshape(batch), values[:, -1].reshape(batch)
 
 
 def top_eigenvalue(h: Array) -> Array:
@@ -85,10 +101,8 @@ def top_eigenvalue(h: Array) -> Array:
     if d == 2:
         return _top_eig_2x2(h)
     if d <= JACOBI_MAX_DIM:
-        return _top_eig_jacobi(h)
-    batch = h.shape[2:]
-    hb = jnp.moveaxis(h.reshape(d, d, -1), 2, 0)
-    return jnp.linalg.eigvalsh(hb)[:, -1].reshape(batch)
+        return functools.reduce(jnp.maximum, _jacobi_eigenvalues(h))
+    return extreme_eigenvalues(h)[1]
 
 
 def sharpness_fn(loss_fn):

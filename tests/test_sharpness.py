@@ -64,7 +64,7 @@ def test_zhu_lambda1_formula_where_the_symmetric_mode_is_top(x, y):
 def test_xyzw_sharpness_near_the_origin_is_scale_free(eps):
     # At (0, 0, ε, ε) only H_xy = H_yx = r·zw = −ε² is non-zero, so λ_max = ε² exactly
     # (the symmetric 4×4 eigen-solver must not lose this when ε² is below 1e-154).
-    assert ref.sharpness("xyzw", (0.0, 0.0, eps, eps)) == eps * eps
+    assert ref.sharpness("xyzw", (0.0, 0.0, eps, eps)) == pytest.approx(eps * eps, rel=1e-12, abs=0)
     assert dynamics.sharpness(M["xyzw"], (0.0, 0.0, eps, eps)) == pytest.approx(eps * eps, rel=1e-12, abs=0)
 
 
