@@ -75,6 +75,12 @@ def _empty(*names) -> ColumnDataSource:
     return ColumnDataSource({n: np.zeros(0) for n in names})
 
 
+def _name_sources(sources: dict[str, ColumnDataSource]) -> None:
+    """Name each source after its layer (browser tests and the benchmark find them so)."""
+    for layer, source in sources.items():
+        source.name = layer
+
+
 def landscape_canvas(model, width=490, height=540) -> Canvas:
     """The plane: log-loss image (or the curve L(x)), minima, iterates, start, flow."""
     one_d = len(model.plane) == 1
@@ -120,6 +126,7 @@ def landscape_canvas(model, width=490, height=540) -> Canvas:
     entries = _legend(fig, items, place="below")
     _style(fig)
     del path
+    _name_sources(src)
     canvas = Canvas(fig, src, {}, {"flow": entries["gradient flow"]})
     canvas.step_map, canvas.sharp_map = step_map, sharp_map
     return canvas
@@ -160,6 +167,7 @@ def curves_canvas(kind: str, width=470, height=270) -> Canvas:
     entries = _legend(fig, items)
     fig.legend.location = "top_right" if log else "bottom_right"
     _style(fig)
+    _name_sources(src)
     return Canvas(fig, src, spans,
                   {"flow_loss" if log else "flow_sharpness": entries["gradient flow"]})
 

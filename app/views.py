@@ -1,7 +1,10 @@
 """The whole explorer for one session: state, URL sync, sidebar, plots, notices."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import panel as pn
+from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
 from .state import ExplorerState
@@ -17,6 +20,9 @@ INTRO = (
     "the sharpness against the step, with 2/η dashed. Move η and watch the run settle "
     "below 2/η, hover at the **edge of stability**, or diverge."
 )
+
+
+A11Y_JS = (Path(__file__).resolve().parent.parent / "assets" / "a11y.js").read_text()
 
 
 def session_query() -> dict[str, str]:
@@ -44,6 +50,8 @@ class Explorer(Viewer):
         self.intro = pn.pane.Markdown(INTRO, styles={"font-size": "15px"},
                                       sizing_mode="stretch_width", margin=(0, 10))
         self._sync_url()
+        if pn.state.curdoc is not None:   # name every control for screen readers
+            pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
 
     def _sync_url(self) -> None:
         """Mirror every control in the query string (after the bad values were dropped)."""
