@@ -11,9 +11,10 @@ from .optimizers import OPTIMIZERS, Optimizer, optimizers_for
 from .sharpness import sharpness
 from .simulate import Trajectory, simulate
 from .sweeps import Sweep, sweep_eta, sweep_init
+from .warmup import warm_up
 
 __all__ = [
     "MODELS", "Model", "OPTIMIZERS", "Optimizer", "Segment", "Sweep", "Trajectory",
     "loss_on_plane", "optimizers_for", "quadratic", "sharpness", "simulate", "sweep_eta",
-    "sweep_init",
+    "sweep_init", "warm_up",
 ]

@@ -58,3 +58,15 @@ def test_sweeps_reuse_their_programs():
     dynamics.sweep_eta("xy", (2.0, 0.5), np.linspace(0.05, 0.5, 64), 500)
     assert compiles_during(
         lambda: dynamics.sweep_eta("xy", (2.5, 0.4), np.linspace(0.05, 0.5, 64), 500)) == 0
+
+
+def test_after_warm_up_no_model_or_optimizer_compiles():
+    dynamics.warm_up()
+
+    def every_combination():
+        for model in dynamics.MODELS.values():
+            for name in dynamics.optimizers_for(model):
+                dynamics.simulate(model, model.default_init, model.default_eta * 0.9, 777,
+                                  optimizer=name)
+
+    assert compiles_during(every_combination) == 0

@@ -1,0 +1,28 @@
+"""Compile every (model, optimizer) program ahead of the first user.
+
+A server calls ``warm_up()`` in a background thread at start; with the persistent cache in
+``.jax_cache/`` this loads programs from disk in well under a second per model.
+"""
+from __future__ import annotations
+
+from .checks import CHUNK
+from .models import MODELS
+from .optimizers import optimizers_for
+from .simulate import simulate
+from .sharpness import METRIC_BLOCK
+from ._config import devices
+
+
+def warm_up(models=None) -> int:
+    """Run each model with each of its optimizers once; returns how many runs it made.
+
+    The runs are long enough to reach every CPU device with a block of metrics, so no
+    later run of any length compiles again.
+    """
+    steps = max(CHUNK, METRIC_BLOCK * len(devices())) + 1
+    count = 0
+    for model in (MODELS.values() if models is None else models):
+        for name in optimizers_for(model):
+            simulate(model, model.default_init, model.default_eta, steps, optimizer=name)
+            count += 1
+    return count
