@@ -6,14 +6,12 @@ zoomed into and the tools stay as they are. Colours are Okabe–Ito and viridis.
 """
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 from bokeh.models import (ColorBar, ColumnDataSource, DataRange1d, Legend, LegendItem,
                           LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 
-from .plots import columns
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
                                                 "#D55E00", "#CC79A7")
@@ -41,44 +39,50 @@ def _legend(fig, items, place: str = "center") -> dict[str, LegendItem]:
 
 
 class Canvas:
-    """One figure plus named sources; :meth:`push` updates layers in place."""
+    """Figures plus named sources and Spans; :meth:`push` updates layers in place."""
 
-    def __init__(self, fig, sources: dict[str, ColumnDataSource], spans: dict[str, Span],
-                 optional: dict[str, LegendItem] | None = None):
-        self.figure, self.sources, self.spans = fig, sources, spans
-        self.optional = optional or {}   # layer name -> legend entry shown only with data
+    def __init__(self, figures, sources: dict[str, ColumnDataSource],
+                 spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]]):
+        self.figures, self.sources, self.spans = list(figures), sources, spans
+        self.optional = optional   # layer name -> legend entries shown only with data
+        for layer, source in sources.items():
+            source.name = layer    # the browser tests and the benchmark find them so
 
-    def push(self, layers: dict[str, hv.Element]) -> None:
-        """Replace the data of every named layer given (unknown names are ignored)."""
-        for name, element in layers.items():
+    @property
+    def figure(self):
+        return self.figures[0]
+
+    def push(self, layers: dict) -> None:
+        """Replace the data of every named layer given, skipping what did not change."""
+        for name, value in layers.items():
             if name in self.spans:
-                loc = float(element.data) if element.data is not None else np.nan
-                self.spans[name].location = loc if np.isfinite(loc) else None
-            elif name in self.sources:
-                data = _source_data(element)
-                self.sources[name].data = data
-                if name in self.optional:   # a legend entry only for a layer with data
-                    visible = len(next(iter(data.values()))) > 0
-                    if self.optional[name].visible != visible:
-                        self.optional[name].visible = visible
+                loc = float(value) if value is not None and np.isfinite(value) else None
+                for span in self.spans[name]:
+                    if span.location != loc:
+                        span.location = loc
+            elif name in self.sources and not _same(self.sources[name].data, value):
+                self.sources[name].data = value
+                shown = len(next(iter(value.values()))) > 0
+                for item in self.optional.get(name, []):
+                    if item.visible != shown:
+                        item.visible = shown
 
 
-def _source_data(element) -> dict:
-    if isinstance(element, hv.Image):
-        (l, b, r, t) = element.bounds.lbrt()
-        return {"image": [element.dimension_values(2, flat=False)], "x": [l], "y": [b],
-                "dw": [r - l], "dh": [t - b]}
-    return columns(element)
+def _same(old: dict, new: dict) -> bool:
+    if old.keys() != new.keys():
+        return False
+    for key, value in new.items():
+        a, b = old[key], value
+        if isinstance(b, list) or isinstance(a, list):
+            if len(a) != len(b) or not all(np.array_equal(u, v) for u, v in zip(a, b)):
+                return False
+        elif not (np.shape(a) == np.shape(b) and np.array_equal(a, b)):
+            return False
+    return True
 
 
 def _empty(*names) -> ColumnDataSource:
-    return ColumnDataSource({n: np.zeros(0) for n in names})
-
-
-def _name_sources(sources: dict[str, ColumnDataSource]) -> None:
-    """Name each source after its layer (browser tests and the benchmark find them so)."""
-    for layer, source in sources.items():
-        source.name = layer
+    return ColumnDataSource({n: np.zeros(0, dtype=np.float32) for n in names})
 
 
 def landscape_canvas(model, width=490, height=540) -> Canvas:
@@ -91,8 +95,9 @@ def landscape_canvas(model, width=490, height=540) -> Canvas:
                  title="Landscape — click to set the start",
                  x_axis_label=model.plane[0],
                  y_axis_label="loss L" if one_d else model.plane[1])
-    src = {n: _empty("x", "y") for n in ("path", "start", "flow", "curve")}
-    src["iterates"] = _empty("x", "y", "step")
+    src = {n: _empty("x", "y") for n in ("start", "flow", "curve")}
+    src["iterates"] = _empty("x", "y")
+    src["markers"] = _empty("x", "y", "step")
     src["manifold_settles"] = _empty("x", "y", "sharpness")
     src["manifold_unstable"] = _empty("x", "y", "sharpness")
     src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
@@ -110,10 +115,10 @@ def landscape_canvas(model, width=490, height=540) -> Canvas:
                            marker="x", line_width=1.5,
                            color={"field": "sharpness", "transform": sharp_map}, alpha=0.7)
     flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
-    path = fig.line("x", "y", source=src["path"], color="black", line_width=1, alpha=0.45)
+    fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
-    iterates = fig.scatter("x", "y", source=src["iterates"], size=6, line_color="#333333",
-                           line_width=0.4, fill_color={"field": "step", "transform": step_map})
+    iterates = fig.scatter("x", "y", source=src["markers"], size=6, line_color=None,
+                           fill_color={"field": "step", "transform": step_map})
     start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
                         fill_color="white", line_color="black", line_width=2)
     items += [("minima, S ≤ 2/η: GD can settle", settles),
@@ -125,52 +130,48 @@ def landscape_canvas(model, width=490, height=540) -> Canvas:
                             major_label_text_font_size=FONT["ticks"]), "right")
     entries = _legend(fig, items, place="below")
     _style(fig)
-    del path
-    _name_sources(src)
-    canvas = Canvas(fig, src, {}, {"flow": entries["gradient flow"]})
+    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]})
     canvas.step_map, canvas.sharp_map = step_map, sharp_map
     return canvas
 
 
-def curves_canvas(kind: str, width=470, height=270) -> Canvas:
-    """Loss (log y) or sharpness against step/time, with the 2/η marks."""
-    log = kind == "loss"
-    fig = figure(width=width, height=height, y_axis_type="log" if log else "linear",
-                 x_range=DataRange1d(range_padding=0.02), y_range=DataRange1d(),
-                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
-                 x_axis_label="step", y_axis_label="loss L" if log else "sharpness S",
-                 title="Loss" if log else "Sharpness and the stability threshold 2/η")
-    y = "loss" if log else "sharpness"
-    src = {n: _empty("t", y) for n in ("loss", "flow_loss") if log}
-    items = []
-    if log:
-        items.append(("GD", fig.line("t", y, source=src["loss"], color=VERMILLION,
-                                     line_width=2)))
-        items.append(("gradient flow", fig.line("t", y, source=src["flow_loss"], color=BLUE,
+def curves_canvas(width=470, height=270) -> Canvas:
+    """Loss (log y) and sharpness against step/time, sharing one source per run."""
+    src = {"run": _empty("t", "loss", "sharpness", "threshold"),
+           "flow_run": _empty("t", "loss", "sharpness")}
+    figs, entries, spans = [], {}, {"eos": [], "threshold_line": []}
+    for kind in ("loss", "sharpness"):
+        log = kind == "loss"
+        fig = figure(width=width, height=height, y_axis_type="log" if log else "linear",
+                     x_range=DataRange1d(range_padding=0.02), y_range=DataRange1d(),
+                     tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
+                     x_axis_label="step", y_axis_label="loss L" if log else "sharpness S",
+                     title="Loss" if log else "Sharpness and the stability threshold 2/η")
+        items = []
+        if not log:
+            items.append(("2/η", fig.step("t", "threshold", source=src["run"], mode="after",
+                                          color=PURPLE, line_width=3, line_dash="dashed")))
+            line = Span(dimension="width", line_color=PURPLE, line_width=2, line_dash="dashed",
+                        name="threshold_line")
+            fig.add_layout(line)
+            spans["threshold_line"].append(line)
+        items.append(("GD" if log else "sharpness",
+                      fig.line("t", kind, source=src["run"], color=VERMILLION if log else GREEN,
+                               line_width=2)))
+        items.append(("gradient flow", fig.line("t", kind, source=src["flow_run"], color=BLUE,
                                                 line_width=3, line_dash="dashed")))
-    else:
-        src = {n: _empty("t", y) for n in ("sharpness", "threshold", "flow_sharpness")}
-        items.append(("2/η", fig.step("t", y, source=src["threshold"], mode="after",
-                                      color=PURPLE, line_width=3, line_dash="dashed")))
-        items.append(("sharpness", fig.line("t", y, source=src["sharpness"], color=GREEN,
-                                            line_width=2)))
-        items.append(("gradient flow", fig.line("t", y, source=src["flow_sharpness"],
-                                                color=BLUE, line_width=3, line_dash="dashed")))
-    spans = {"eos": Span(dimension="height", line_dash="dotted", line_color="black",
-                         line_width=2, location=None, name="eos")}
-    if not log:
-        spans["threshold_line"] = Span(dimension="width", line_color=PURPLE, line_width=2,
-                                       line_dash="dashed", location=None,
-                                       name="threshold_line")
-    for span in spans.values():
-        fig.add_layout(span)
-    entries = _legend(fig, items)
-    fig.legend.location = "top_right" if log else "bottom_right"
-    _style(fig)
-    _name_sources(src)
-    return Canvas(fig, src, spans,
-                  {"flow_loss" if log else "flow_sharpness": entries["gradient flow"]})
+        eos = Span(dimension="height", line_dash="dotted", line_color="black", line_width=2,
+                   name=f"eos_{kind}")
+        fig.add_layout(eos)
+        spans["eos"].append(eos)
+        entries[kind] = _legend(fig, items)
+        fig.legend.location = "top_right" if log else "bottom_right"
+        _style(fig)
+        figs.append(fig)
+    flow_items = [entries[k]["gradient flow"] for k in ("loss", "sharpness")]
+    return Canvas(figs, src, spans, {"flow_run": flow_items})
 
 
 def set_x_label(canvas: Canvas, x_axis: str) -> None:
-    canvas.figure.xaxis.axis_label = "time Σ η" if x_axis == "time" else "step"
+    for fig in canvas.figures:
+        fig.xaxis.axis_label = "time Σ η" if x_axis == "time" else "step"

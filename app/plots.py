@@ -1,9 +1,10 @@
-"""Pure plot functions: a Model / a run -> named HoloViews elements. No state, no Panel.
+"""Pure plot functions: a Model / a run -> named columns -> HoloViews elements. No state.
 
-Each function returns a dict ``layer name -> element`` so the live canvas can push one
-layer into one Bokeh data source, and ``overlay(...)`` can draw the same layers statically
-(notebooks, export). Dimension names are fixed ("x", "y", "t", "loss", …) and carry the
-human labels, so the columns a layer produces never depend on the model.
+Two levels, one truth. The ``*_data`` functions turn arrays into named layers of plain
+columns (``{"iterates": {"x": …, "y": …, "step": …}, …}``); the live canvas pushes those
+straight into Bokeh data sources (the hot path of a slider move, so no element objects are
+built there). The element functions wrap the same columns as HoloViews elements for
+notebooks, export and tests. A number instead of columns is a line position (NaN: none).
 """
 from __future__ import annotations
 
@@ -16,38 +17,38 @@ from .verdict import eos_step
 
 LOSS_FLOOR = 1e-32        # log axes cannot show L = 0; draw it here
 BACKGROUND_FLOOR = 1e-5   # the heat map's darkest valley; below it everything looks like "0"
+WIRE = np.float32         # what travels to the browser: half the bytes, plenty of digits
+MAX_MARKERS = 400         # iterates drawn as dots (the path line always has every step)
 
 
-def _dims(model):
-    """Plane dimensions: (x, y) for 2-D models, (x, L) for 1-D ones."""
-    x = hv.Dimension("x", label=model.plane[0])
-    y = hv.Dimension("y", label=model.plane[1] if len(model.plane) > 1 else "loss L")
-    return x, y
+def _wire(**columns) -> dict[str, np.ndarray]:
+    """Columns as float32, huge values clipped to ±1e38 (a diverging run stays drawable)."""
+    return {k: np.clip(np.asarray(v, dtype=float), -1e38, 1e38).astype(WIRE)
+            for k, v in columns.items()}
 
 
-def background(model, resolution: int = 200) -> dict[str, hv.Element]:
-    """The landscape: log₁₀ L over the plane (2-D) or the curve L(x) (1-D)."""
-    x, y = _dims(model)
+# --- columns ---------------------------------------------------------------------------
+
+def background_data(model, resolution: int = 200) -> dict:
+    """log₁₀ L over the plane as an image (2-D models) or the curve L(x) (1-D)."""
     (x_lo, x_hi), *rest = model.window
-    xs = np.linspace(x_lo, x_hi, resolution if rest else 4 * resolution)
     if not rest:
-        loss = np.asarray(dynamics.loss_on_plane(model, xs), dtype=float)
-        return {"curve": hv.Curve((xs, loss), x, y, label="L")}
+        xs = np.linspace(x_lo, x_hi, 4 * resolution)
+        return {"curve": _wire(x=xs, y=dynamics.loss_on_plane(model, xs))}
+    xs = np.linspace(x_lo, x_hi, resolution)
     ys = np.linspace(*rest[0], resolution)
     loss = np.asarray(dynamics.loss_on_plane(model, xs, ys), dtype=float)
     log_loss = np.log10(np.maximum(np.nan_to_num(loss, nan=np.inf), BACKGROUND_FLOOR))
-    return {"image": hv.Image((xs, ys, log_loss), [x, y], hv.Dimension("log_loss",
-                                                                    label="log₁₀ L"))}
+    return {"image": {"image": [log_loss.astype(WIRE)], "x": [x_lo], "y": [rest[0][0]],
+                      "dw": [x_hi - x_lo], "dh": [rest[0][1] - rest[0][0]]}}
 
 
-def manifold(model, threshold: float) -> dict[str, hv.Points]:
+def manifold_data(model, threshold: float) -> dict:
     """The minima, split at 2/η: where GD can settle (S ≤ 2/η) and where it cannot."""
-    x, y = _dims(model)
-    sharp = hv.Dimension("sharpness", label="sharpness of the minimum")
     pts, values = [], []
     for seg in model.manifold():
         p = np.asarray(seg.points, dtype=float)
-        if len(model.plane) == 1:  # a 1-D minimum is drawn on the curve L(x)
+        if len(model.plane) == 1:   # a 1-D minimum is drawn on the curve L(x)
             p = np.column_stack([p[:, 0], dynamics.loss_on_plane(model, p[:, 0])])
         pts.append(p[:, :2])
         values.append(np.asarray(seg.sharpness, dtype=float))
@@ -55,14 +56,14 @@ def manifold(model, threshold: float) -> dict[str, hv.Points]:
     values = np.concatenate(values) if values else np.zeros(0)
     settles = values <= threshold
     return {
-        "manifold_settles": hv.Points((pts[settles, 0], pts[settles, 1], values[settles]),
-                                      [x, y], [sharp], label="minima where GD can settle"),
-        "manifold_unstable": hv.Points((pts[~settles, 0], pts[~settles, 1], values[~settles]),
-                                       [x, y], [sharp], label="minima too sharp for η"),
+        "manifold_settles": _wire(x=pts[settles, 0], y=pts[settles, 1],
+                                  sharpness=values[settles]),
+        "manifold_unstable": _wire(x=pts[~settles, 0], y=pts[~settles, 1],
+                                   sharpness=values[~settles]),
     }
 
 
-def _plane_coords(model, params, loss=None) -> tuple[np.ndarray, np.ndarray]:
+def plane_coords(model, params, loss=None) -> tuple[np.ndarray, np.ndarray]:
     """Plane coordinates of iterates; a 1-D model plots (x, L(x)), L given or computed."""
     coords = np.asarray(model.project(params), dtype=float)
     if len(model.plane) == 1:
@@ -72,84 +73,131 @@ def _plane_coords(model, params, loss=None) -> tuple[np.ndarray, np.ndarray]:
     return coords[:, 0], coords[:, 1]
 
 
-def trajectory(model, traj, flow=None, start=None) -> dict[str, hv.Element]:
-    """The run in the plane: path, iterates coloured by step, the start, the flow."""
-    x, y = _dims(model)
-    step = hv.Dimension("step")
+def x_values(traj, x_axis: str) -> np.ndarray:
+    """The x-axis of the curves: the step k, or the time Σ η."""
+    if x_axis == "time":
+        return np.asarray(traj.time, dtype=float)
+    return np.arange(len(traj.loss), dtype=float)
+
+
+def marker_stride(n: int) -> int:
+    """Every k-th iterate gets a dot; k is odd so both sides of a 2-cycle stay visible."""
+    k = max(1, -(-n // MAX_MARKERS))
+    return k if k % 2 else k + 1
+
+
+def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
+    """Iterates in the plane, the curves against step/time, and the two line positions.
+
+    ``threshold`` is 2/η at each iterate (a staircase after a drop); ``threshold_line``
+    is its first value (the Span), ``eos`` where the sharpness first rises to it.
+    """
+    xs, ys = plane_coords(model, traj.params, traj.loss)
+    ts = x_values(traj, x_axis)
+    threshold = np.asarray(threshold, dtype=float)[: len(ts)]
+    k = eos_step(traj.sharpness, threshold)
+    stride = marker_stride(len(xs))
+    return {
+        "iterates": _wire(x=xs, y=ys),
+        "markers": _wire(x=xs[::stride], y=ys[::stride], step=np.arange(len(xs))[::stride]),
+        "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=traj.sharpness,
+                     threshold=threshold),
+        "threshold_line": float(threshold[0]) if len(threshold) else np.nan,
+        "eos": float(ts[k]) if k is not None else np.nan,
+    }
+
+
+def flow_data(model, flow, x_axis: str = "step") -> dict:
+    """The gradient flow in the plane and against step/time (empty when not shown)."""
+    if flow is None:
+        empty = np.zeros(0)
+        return {"flow": _wire(x=empty, y=empty),
+                "flow_run": _wire(t=empty, loss=empty, sharpness=empty)}
+    xs, ys = plane_coords(model, flow.params, flow.loss)
+    return {"flow": _wire(x=xs, y=ys),
+            "flow_run": _wire(t=x_values(flow, x_axis), loss=np.maximum(flow.loss, LOSS_FLOOR),
+                              sharpness=flow.sharpness)}
+
+
+def start_data(model, start) -> dict:
+    sx, sy = plane_coords(model, np.asarray([start], dtype=float))
+    return {"start": _wire(x=sx, y=sy)}
+
+
+# --- HoloViews elements ------------------------------------------------------------------
+
+def _plane_dims(model):
+    x = hv.Dimension("x", label=model.plane[0])
+    y = hv.Dimension("y", label=model.plane[1] if len(model.plane) > 1 else "loss L")
+    return x, y
+
+
+def landscape(model, traj=None, threshold=None, flow=None, start=None) -> dict:
+    """The plane as elements: log-loss image (or L(x)), minima, iterates, start, flow."""
+    x, y = _plane_dims(model)
     layers = {}
+    back = background_data(model)
+    if "image" in back:
+        img = back["image"]
+        (x_lo, x_hi), (y_lo, y_hi) = model.window
+        rows, cols = img["image"][0].shape
+        layers["image"] = hv.Image((np.linspace(x_lo, x_hi, cols), np.linspace(y_lo, y_hi, rows),
+                                    img["image"][0]), [x, y], hv.Dimension("log_loss",
+                                                                           label="log₁₀ L"))
+    else:
+        layers["curve"] = hv.Curve((back["curve"]["x"], back["curve"]["y"]), x, y, label="L")
+    if threshold is not None:
+        sharp = hv.Dimension("sharpness", label="sharpness of the minimum")
+        for name, cols in manifold_data(model, float(np.asarray(threshold).flat[-1])).items():
+            layers[name] = hv.Points(cols, [x, y], [sharp], label=name.replace("_", " "))
     if traj is not None:
-        xs, ys = _plane_coords(model, traj.params, traj.loss)
-        layers["path"] = hv.Path([(xs, ys)], [x, y], label="iterates")
-        layers["iterates"] = hv.Points((xs, ys, np.arange(len(xs))), [x, y], [step],
-                                       label="iterates")
+        data = run_data(model, traj, threshold if threshold is not None else
+                        np.full(len(traj.loss), np.inf))
+        cols = data["iterates"]
+        layers["path"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="iterates")
+        layers["iterates"] = hv.Points(data["markers"], [x, y], ["step"], label="iterates")
     if start is not None:
-        sx, sy = _plane_coords(model, np.asarray([start], dtype=float))
-        layers["start"] = hv.Points((sx, sy), [x, y], label="start")
-    fx, fy = (_plane_coords(model, flow.params, flow.loss) if flow is not None
-              else (np.zeros(0), np.zeros(0)))
-    layers["flow"] = hv.Path([(fx, fy)], [x, y], label="gradient flow")
+        layers["start"] = hv.Points(start_data(model, start)["start"], [x, y], label="start")
+    if flow is not None:
+        cols = flow_data(model, flow)["flow"]
+        layers["flow"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="gradient flow")
     return layers
-
-
-def _axis(traj, x_axis: str) -> np.ndarray:
-    return np.asarray(traj.time, dtype=float) if x_axis == "time" else \
-        np.arange(len(traj.loss), dtype=float)
 
 
 def _t_dim(x_axis: str) -> hv.Dimension:
     return hv.Dimension("t", label="time Σ η" if x_axis == "time" else "step")
 
 
-def loss_curves(traj, flow=None, threshold=None, x_axis: str = "step") -> dict[str, hv.Element]:
-    """Loss against step (or time), the flow's, and the first step at the edge (dotted)."""
-    t = _t_dim(x_axis)
-    loss = hv.Dimension("loss", label="loss L")
-    ts = _axis(traj, x_axis)
-    layers = {"loss": hv.Curve((ts, np.maximum(traj.loss, LOSS_FLOOR)), t, loss, label="loss")}
+def loss_curves(model, traj, threshold, flow=None, x_axis: str = "step") -> dict:
+    """Loss (log axis) against step/time, the flow's, and a dotted line where S first hits 2/η."""
+    data = run_data(model, traj, threshold, x_axis)
+    t, loss = _t_dim(x_axis), hv.Dimension("loss", label="loss L")
+    run = data["run"]
+    layers = {"loss": hv.Curve((run["t"], run["loss"]), t, loss, label="loss"),
+              "eos": hv.VLine(data["eos"])}
     if flow is not None:
-        layers["flow_loss"] = hv.Curve((_axis(flow, x_axis), np.maximum(flow.loss, LOSS_FLOOR)),
-                                       t, loss, label="gradient flow")
-    else:
-        layers["flow_loss"] = hv.Curve(([], []), t, loss, label="gradient flow")
-    layers["eos"] = hv.VLine(_eos_location(traj, threshold, ts))
+        f = flow_data(model, flow, x_axis)["flow_run"]
+        layers["flow_loss"] = hv.Curve((f["t"], f["loss"]), t, loss, label="gradient flow")
     return layers
 
 
-def sharpness_curves(traj, threshold, flow=None, x_axis: str = "step") -> dict[str, hv.Element]:
-    """Sharpness against step (or time), 2/η (a line; a staircase once η drops), the flow's."""
-    t = _t_dim(x_axis)
-    sharp = hv.Dimension("sharpness", label="sharpness S = λ_max(∇²L)")
-    ts = _axis(traj, x_axis)
-    threshold = np.asarray(threshold, dtype=float)
-    layers = {
-        "sharpness": hv.Curve((ts, traj.sharpness), t, sharp, label="sharpness"),
-        "threshold": hv.Curve((ts, threshold), t, sharp, label="2/η"),  # piecewise constant
-        # the Span at the *first* 2/η; the staircase shows any later one
-        "threshold_line": hv.HLine(float(threshold[0]) if len(threshold) else np.nan),
-        "eos": hv.VLine(_eos_location(traj, threshold, ts)),
-    }
+def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step") -> dict:
+    """Sharpness against step/time with 2/η: a line (HLine) and, after a drop, a staircase."""
+    data = run_data(model, traj, threshold, x_axis)
+    t, sharp = _t_dim(x_axis), hv.Dimension("sharpness", label="sharpness S")
+    run = data["run"]
+    layers = {"sharpness": hv.Curve((run["t"], run["sharpness"]), t, sharp, label="sharpness"),
+              "threshold": hv.Curve((run["t"], run["threshold"]), t, sharp, label="2/η"),
+              "threshold_line": hv.HLine(data["threshold_line"]),
+              "eos": hv.VLine(data["eos"])}
     if flow is not None:
-        layers["flow_sharpness"] = hv.Curve((_axis(flow, x_axis), flow.sharpness), t, sharp,
+        f = flow_data(model, flow, x_axis)["flow_run"]
+        layers["flow_sharpness"] = hv.Curve((f["t"], f["sharpness"]), t, sharp,
                                             label="gradient flow")
-    else:
-        layers["flow_sharpness"] = hv.Curve(([], []), t, sharp, label="gradient flow")
     return layers
 
 
-def _eos_location(traj, threshold, ts) -> float:
-    if threshold is None or len(ts) == 0:
-        return np.nan
-    k = eos_step(traj.sharpness, np.asarray(threshold)[: len(ts)])
-    return float(ts[k]) if k is not None else np.nan
-
-
-def columns(element: hv.Element) -> dict[str, np.ndarray]:
-    """The element's data as plain columns named by its dimensions (for a data source)."""
-    return {d.name: np.asarray(element.dimension_values(d)) for d in element.dimensions()}
-
-
-def overlay(*layer_dicts: dict) -> hv.Overlay:
-    """All layers of one plot as a static HoloViews overlay (notebooks, export)."""
-    elements = [e for layers in layer_dicts for e in layers.values()
-                if not (isinstance(e, (hv.HLine, hv.VLine)) and not np.isfinite(e.data))]
-    return hv.Overlay(elements)
+def overlay(layers: dict) -> hv.Overlay:
+    """One plot's layers as a static overlay (lines at NaN left out)."""
+    return hv.Overlay([e for e in layers.values()
+                       if not (isinstance(e, (hv.HLine, hv.VLine)) and not np.isfinite(e.data))])

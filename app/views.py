@@ -22,6 +22,7 @@ INTRO = (
 )
 
 
+URL_DELAY_MS = 250
 A11Y_JS = (Path(__file__).resolve().parent.parent / "assets" / "a11y.js").read_text()
 
 
@@ -54,17 +55,27 @@ class Explorer(Viewer):
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
 
     def _sync_url(self) -> None:
-        """Mirror every control in the query string (after the bad values were dropped)."""
-        location = pn.state.location
-        if location is None:
-            return
-        names = list(ExplorerState.URL_NAMES)
-        location.update_query(**self.state.query())
-        location.sync(self.state, dict(zip(names, names)), on_error=self._on_url_error)
+        """Mirror every control in the query string (the bad values already dropped).
 
-    def _on_url_error(self, values: dict) -> None:
-        self.notice.object = f"Ignored values from the link: {values}"
-        self.notice.visible = True
+        Written a moment after the controls settle, so a moving slider does not send a
+        URL change with every run.
+        """
+        self._url_pending = False
+        if pn.state.location is None:
+            return
+        pn.state.location.update_query(**self.state.query())
+        self.state.param.watch(self._url_changed, list(ExplorerState.URL_NAMES))
+
+    def _url_changed(self, *events) -> None:
+        doc = pn.state.curdoc
+        if self._url_pending or doc is None or doc.session_context is None:
+            return
+        self._url_pending = True
+        doc.add_timeout_callback(self._write_url, URL_DELAY_MS)
+
+    def _write_url(self) -> None:
+        self._url_pending = False
+        pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):
         return pn.Column(self.notice, self.dashboard, self.intro, sizing_mode="stretch_width")

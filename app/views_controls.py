@@ -16,6 +16,18 @@ def fine_step(lo: float, hi: float, ticks: int = 500) -> float:
     return 10.0 ** round(math.log10(max(hi - lo, 1e-12) / ticks))
 
 
+def live(widget):
+    """Handle this widget's browser changes at once, not after Panel's 50 ms debounce.
+
+    Panel waits ``_debounce`` ms to merge bursts of browser events; the dashboard merges
+    bursts itself (one run per scheduled flush), so here the wait is only latency.
+    """
+    for part in (widget, getattr(widget, "_slider", None), getattr(widget, "_value_edit", None)):
+        if part is not None:
+            part._debounce = 0
+    return widget
+
+
 class Controls(Viewer):
     """Widgets built from the state's parameters (one set per session, never shared)."""
 
@@ -30,16 +42,16 @@ class Controls(Viewer):
                                      renderer="katex")
         self.optimizer = w.Select.from_param(state.param.optimizer, name="optimizer",
                                              sizing_mode="stretch_width")
-        self.eta = w.EditableFloatSlider.from_param(state.param.eta, name="step size η",
-                                                    **slider)
-        self.starts = {n: w.EditableFloatSlider.from_param(state.param[n], **slider)
+        self.eta = live(w.EditableFloatSlider.from_param(state.param.eta, name="step size η",
+                                                         **slider))
+        self.starts = {n: live(w.EditableFloatSlider.from_param(state.param[n], **slider))
                        for n in ("x0", "y0", "z0", "w0")}
         self.symmetric = w.Checkbox.from_param(state.param.symmetric)
-        self.lams = {n: w.EditableFloatSlider.from_param(state.param[n], start=0.0, end=3.0,
-                                                         step=0.01, **slider)
+        self.lams = {n: live(w.EditableFloatSlider.from_param(state.param[n], start=0.0,
+                                                              end=3.0, step=0.01, **slider))
                      for n in ("lam1", "lam2")}
-        self.steps = w.EditableIntSlider.from_param(state.param.steps, start=10, end=5000,
-                                                    step=10, sizing_mode="stretch_width")
+        self.steps = live(w.EditableIntSlider.from_param(state.param.steps, start=10, end=5000,
+                                                         step=10, sizing_mode="stretch_width"))
         self.drop_step = w.IntInput.from_param(state.param.drop_step, step=100,
                                                sizing_mode="stretch_width")
         self.drop_eta = w.FloatInput.from_param(state.param.drop_eta, step=0.001,

@@ -21,6 +21,13 @@ RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", 
               "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis"]
 
 
+LIGHT_WORK = 5000   # steps × parameters below which a run takes a few ms
+
+
+def _light(spec) -> bool:
+    return not spec.show_flow and spec.steps * len(spec.init) <= 4 * LIGHT_WORK
+
+
 class Dashboard(Viewer):
     """Landscape, loss and sharpness plots plus the verdict, for one session's state."""
 
@@ -34,16 +41,15 @@ class Dashboard(Viewer):
         self.error = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width", margin=(0, 10))
         self.verdict = pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width",
-                                     margin=(0, 10), styles={"font-size": "16px"},
-                                     stylesheets=[":host .alert { padding: 8px 14px; "
-                                                  "margin-bottom: 4px; }"])
-        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10))
-        self.loss = curves_canvas("loss")
-        self.sharpness = curves_canvas("sharpness")
+                                     margin=(0, 10), styles={"font-size": "16px"})
+        # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
+        self.verdict.height = 64
+        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10),
+                                        height=30)
+        self.curves = curves_canvas()
         self.landscape = None
         self.landscape_pane = pn.pane.Bokeh(None, margin=(0, 10))
-        self.loss_pane = pn.pane.Bokeh(self.loss.figure, margin=(0, 10))
-        self.sharpness_pane = pn.pane.Bokeh(self.sharpness.figure, margin=(0, 10))
+        self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10)) for fig in self.curves.figures]
         state.param.watch(self._request, RUN_PARAMS)
         self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
 
@@ -70,9 +76,9 @@ class Dashboard(Viewer):
             while self._pending:
                 pending, self._pending = self._pending, set()
                 spec = self.state.spec()
-                if isinstance(spec, str):
-                    result = run(spec)
-                else:   # the simulation runs on a worker thread; the loop stays free
+                if isinstance(spec, str) or _light(spec):
+                    result = run(spec)   # a few ms: a thread hop would cost more
+                else:   # long runs and the flow's ODE solve go to a worker thread
                     result = await loop.run_in_executor(None, run, spec)
                 self._draw(result, pending)
         finally:
@@ -92,15 +98,19 @@ class Dashboard(Viewer):
             x_axis = self.state.x_axis
             threshold = result.threshold
             self.landscape.step_map.high = max(len(traj.loss) - 1, 1)
-            self.landscape.push(plots.manifold(model, float(threshold[-1])))
-            self.landscape.push(plots.trajectory(model, traj, flow, result.spec.init))
-            self.loss.push(plots.loss_curves(traj, flow, threshold, x_axis))
-            self.sharpness.push(plots.sharpness_curves(traj, threshold, flow, x_axis))
+            data = plots.run_data(model, traj, threshold, x_axis)
+            data.update(plots.flow_data(model, flow, x_axis))
+            data.update(plots.manifold_data(model, float(threshold[-1])))
+            data.update(plots.start_data(model, result.spec.init))
+            self.landscape.push(data)
+            self.curves.push(data)
             # one threshold: the Span; after a drop the staircase says it better
-            self.sharpness.spans["threshold_line"].visible = len(result.spec.schedule) == 1
+            single = len(result.spec.schedule) == 1
+            for span in self.curves.spans["threshold_line"]:
+                if span.visible != single:
+                    span.visible = single
             if "x_axis" in changed:
-                set_x_label(self.loss, x_axis)
-                set_x_label(self.sharpness, x_axis)
+                set_x_label(self.curves, x_axis)
             self._readout(result)
 
     def _ensure_landscape(self, model) -> None:
@@ -109,10 +119,10 @@ class Dashboard(Viewer):
             return
         same_shape = (self.landscape is not None and self._background_key[0] == model.name)
         if same_shape:   # only λ changed: keep the figure (and the zoom), swap the data
-            self.landscape.push(plots.background(model))
+            self.landscape.push(plots.background_data(model))
         else:
             self.landscape = landscape_canvas(model)
-            self.landscape.push(plots.background(model))
+            self.landscape.push(plots.background_data(model))
             self.landscape.figure.on_event(Tap, self._on_tap)
             self.landscape_pane.object = self.landscape.figure
         sharp = np.concatenate([np.asarray(s.sharpness, dtype=float) for s in model.manifold()]
@@ -147,7 +157,6 @@ class Dashboard(Viewer):
         self.verdict.alert_type = result.level
 
     def __panel__(self):
-        plots_row = pn.Row(self.landscape_pane,
-                           pn.Column(self.loss_pane, self.sharpness_pane))
+        plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
         return pn.Column(self.error, self.verdict, self.numbers, plots_row,
                          sizing_mode="stretch_width")
