@@ -45,6 +45,9 @@ class Canvas:
                  spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]]):
         self.figures, self.sources, self.spans = list(figures), sources, spans
         self.optional = optional   # layer name -> legend entries shown only with data
+        for items in optional.values():
+            for item in items:
+                item.visible = False   # every source starts empty
         for layer, source in sources.items():
             source.name = layer    # the browser tests and the benchmark find them so
 

@@ -94,7 +94,7 @@ class ExplorerState(param.Parameterized):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._apply_model_bounds()
+        self.reset(keep=set(params))   # the model's own defaults, unless given here
 
     # --- the model and its defaults -----------------------------------------------------
 
@@ -121,8 +121,8 @@ class ExplorerState(param.Parameterized):
     def _on_model(self):
         self.reset()
 
-    def reset(self):
-        """Back to the current model's defaults (λ₁, λ₂ and the axis choice are kept)."""
+    def reset(self, keep=frozenset()):
+        """Back to the current model's defaults (λ₁, λ₂, the axis and ``keep`` are kept)."""
         m = self.model_object()
         self._apply_model_bounds()
         init = tuple(m.default_init) + (0.0,) * (4 - m.dim)
@@ -132,7 +132,7 @@ class ExplorerState(param.Parameterized):
                       symmetric=True)
         if self.optimizer not in self.param.optimizer.objects:
             values["optimizer"] = "gd"
-        self.param.update(**values)
+        self.param.update(**{k: v for k, v in values.items() if k not in keep})
 
     # --- URL-shaped input -----------------------------------------------------------------
 

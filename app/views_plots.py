@@ -44,8 +44,8 @@ class Dashboard(Viewer):
                                      margin=(0, 10), styles={"font-size": "16px"})
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
         self.verdict.height = 64
-        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10),
-                                        height=30)
+        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10, 6, 10),
+                                        height=34)
         self.curves = curves_canvas()
         self.landscape = None
         self.landscape_pane = pn.pane.Bokeh(None, margin=(0, 10))

@@ -1,0 +1,117 @@
+"""Plot functions: the right data in the right layers, without a server."""
+import holoviews as hv
+import numpy as np
+import pytest
+
+import dynamics
+from app import plots
+from app.state import ExplorerState
+
+
+@pytest.fixture(scope="module")
+def xyzw_run():
+    state = ExplorerState(model="xyzw", steps=500)
+    return state.run()
+
+
+def test_run_data_columns(xyzw_run):
+    r = xyzw_run
+    data = plots.run_data(r.spec.model, r.traj, r.threshold)
+    n = len(r.traj.loss)
+    assert set(data["iterates"]) == {"x", "y"} and len(data["iterates"]["x"]) == n
+    assert np.allclose(data["iterates"]["x"], r.traj.params[:, 0], rtol=1e-6)
+    assert np.allclose(data["iterates"]["y"], r.traj.params[:, 1], rtol=1e-6)
+    assert np.array_equal(data["run"]["t"], np.arange(n))
+    assert np.allclose(data["run"]["sharpness"], r.traj.sharpness, rtol=1e-6)
+    assert data["markers"]["step"][0] == 0 and len(data["markers"]["x"]) <= plots.MAX_MARKERS + 1
+
+
+def test_threshold_line_sits_at_two_over_eta(xyzw_run):
+    r = xyzw_run
+    eta = r.spec.eta
+    data = plots.run_data(r.spec.model, r.traj, r.threshold)
+    assert data["threshold_line"] == pytest.approx(2 / eta)
+    layers = plots.sharpness_curves(r.spec.model, r.traj, r.threshold)
+    assert isinstance(layers["threshold_line"], hv.HLine)
+    assert layers["threshold_line"].data == pytest.approx(2 / eta)
+    assert np.allclose(layers["threshold"].dimension_values("sharpness"), 2 / eta)
+
+
+def test_eos_marker_is_the_first_rise_to_two_over_eta():
+    traj = type("T", (), {})()
+    traj.params = np.zeros((5, 2))
+    traj.loss = np.ones(5)
+    traj.sharpness = np.array([1.0, 2.0, 4.5, 3.0, 5.0])
+    traj.time = np.arange(5) * 0.5
+    model = dynamics.MODELS["xy"]
+    assert plots.run_data(model, traj, np.full(5, 4.0))["eos"] == 2.0
+    assert plots.run_data(model, traj, np.full(5, 4.0), x_axis="time")["eos"] == 1.0
+    assert np.isnan(plots.run_data(model, traj, np.full(5, 9.0))["eos"])
+
+
+def test_time_axis_uses_cumulative_eta():
+    state = ExplorerState(model="quadratic", steps=20, drop_step=10, eta=1.0, drop_eta=0.5)
+    r = state.run()
+    t = plots.run_data(r.spec.model, r.traj, r.threshold, x_axis="time")["run"]["t"]
+    assert t[10] == pytest.approx(10.0) and t[20] == pytest.approx(15.0)
+
+
+@pytest.mark.parametrize("eta", [0.1, 0.2, 0.3])
+def test_manifold_splits_at_two_over_eta(eta):
+    model = dynamics.MODELS["x2y2"]
+    data = plots.manifold_data(model, 2 / eta)
+    settles, unstable = data["manifold_settles"], data["manifold_unstable"]
+    assert len(settles["x"]) > 0 and len(unstable["x"]) > 0
+    assert np.all(settles["sharpness"] <= 2 / eta + 1e-4)
+    assert np.all(unstable["sharpness"] > 2 / eta - 1e-4)
+    # on x²y² = 1 the sharpness is 2(x² + y²)
+    x, y = settles["x"].astype(float), settles["y"].astype(float)
+    assert np.allclose(settles["sharpness"], 2 * (x**2 + y**2), rtol=1e-4)
+
+
+def test_background_image_is_log_loss_over_the_window():
+    model = dynamics.MODELS["xy"]
+    img = plots.background_data(model, resolution=50)["image"]
+    grid = img["image"][0]
+    assert grid.shape == (50, 50)
+    (x_lo, x_hi), (y_lo, y_hi) = model.window
+    assert (img["x"][0], img["y"][0], img["dw"][0], img["dh"][0]) == (x_lo, y_lo, x_hi - x_lo,
+                                                                      y_hi - y_lo)
+    # row 0 is y_lo, the last column x_hi: L = ½(1 − x y)² there
+    assert grid[0, -1] == pytest.approx(np.log10(0.5 * (1 - x_hi * y_lo) ** 2), rel=1e-5)
+
+
+def test_one_parameter_models_plot_the_curve_with_iterates():
+    state = ExplorerState(model="picky", steps=50)
+    r = state.run()
+    layers = plots.landscape(r.spec.model, r.traj, r.threshold, start=r.spec.init)
+    assert isinstance(layers["curve"], hv.Curve) and "image" not in layers
+    it = layers["iterates"]
+    assert np.allclose(it.dimension_values("y"), r.traj.loss[:: plots.marker_stride(51)],
+                       rtol=1e-5, atol=1e-12)
+    minima = plots.manifold_data(r.spec.model, 2 / r.spec.eta)["manifold_settles"]
+    assert sorted(minima["x"].tolist()) == [0.0, 1.0]
+
+
+def test_flow_layers_empty_without_flow_and_filled_with(xyzw_run):
+    r = xyzw_run
+    assert len(plots.flow_data(r.spec.model, None)["flow"]["x"]) == 0
+    flow = dynamics.simulate(r.spec.model, r.spec.init, r.spec.eta, 50, optimizer="flow")
+    data = plots.flow_data(r.spec.model, flow)
+    assert len(data["flow"]["x"]) == len(flow.loss) == len(data["flow_run"]["t"])
+
+
+def test_elements_render_with_bokeh(xyzw_run):
+    hv.extension("bokeh")
+    r = xyzw_run
+    m = r.spec.model
+    for layers in (plots.landscape(m, r.traj, r.threshold, start=r.spec.init),
+                   plots.loss_curves(m, r.traj, r.threshold),
+                   plots.sharpness_curves(m, r.traj, r.threshold)):
+        assert hv.render(plots.overlay(layers)) is not None
+
+
+def test_huge_values_stay_finite_on_the_wire():
+    cols = plots._wire(loss=[1.0, 1e300, np.nan])
+    assert cols["loss"].dtype == np.float32
+    assert np.isfinite(cols["loss"][1]) and np.isnan(cols["loss"][2])

@@ -1,0 +1,185 @@
+"""ExplorerState: defaults per model, validation, URL parsing, schedules, verdicts."""
+import math
+
+import numpy as np
+import pytest
+
+import dynamics
+from app.state import ExplorerState, run, step_sizes
+from app.verdict import eos_step, verdict
+
+
+@pytest.mark.parametrize("name", list(dynamics.MODELS))
+def test_defaults_follow_the_model(name):
+    state = ExplorerState(model=name)
+    model = dynamics.MODELS[name]
+    assert state.eta == model.default_eta
+    assert state.start() == tuple(model.default_init)
+    assert state.param.eta.softbounds == tuple(model.eta_range)
+    assert set(state.param.optimizer.objects) == set(dynamics.optimizers_for(model))
+
+
+def test_switching_model_resets_defaults_and_optimizer():
+    state = ExplorerState()
+    state.model = "picky"
+    state.optimizer = "sgd"
+    state.model = "xy"   # SGD needs a finite sum: back to GD
+    assert state.optimizer == "gd"
+    assert (state.x0, state.y0) == dynamics.MODELS["xy"].default_init
+    assert state.eta == dynamics.MODELS["xy"].default_eta
+
+
+def test_every_model_runs_at_its_defaults():
+    state = ExplorerState()
+    for name in dynamics.MODELS:
+        state.model = name
+        result = state.run()
+        assert result.ok, result.message
+        assert result.verdict and result.level in {"success", "info", "warning", "danger"}
+
+
+def test_symmetric_start_and_dimensions():
+    state = ExplorerState()          # xyzw
+    state.param.update(x0=1.5, y0=0.5, z0=9.0, w0=9.0)
+    assert state.start() == (1.5, 0.5, 1.5, 0.5)
+    state.symmetric = False
+    assert state.start() == (1.5, 0.5, 9.0, 9.0)
+    state.model = "picky"
+    assert len(state.start()) == 1
+
+
+def test_quadratic_uses_lambdas():
+    state = ExplorerState(model="quadratic")
+    state.param.update(lam1=2.0, lam2=0.5)
+    assert state.model_object().consts == (2.0, 0.5)
+
+
+@pytest.mark.parametrize("eta", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_eta_is_a_message_not_an_exception(eta):
+    state = ExplorerState()
+    state.eta = eta
+    result = state.run()
+    assert not result.ok
+    assert "η" in result.message and result.level == "danger"
+
+
+def test_bad_start_is_a_message():
+    state = ExplorerState()
+    state.x0 = float("nan")
+    assert "x₀" in state.run().message
+
+
+def test_schedule_with_and_without_drop():
+    state = ExplorerState()
+    state.param.update(eta=0.2, steps=1000, drop_step=0)
+    assert state.schedule() == ((0, 0.2),)
+    state.param.update(drop_step=400, drop_eta=0.1)
+    assert state.schedule() == ((0, 0.2), (400, 0.1))
+    state.drop_step = 5000   # beyond the run: no drop
+    assert state.schedule() == ((0, 0.2),)
+
+
+def test_drop_gives_a_staircase_threshold():
+    state = ExplorerState()
+    state.param.update(eta=0.2, steps=300, drop_step=100, drop_eta=0.1)
+    result = state.run()
+    assert result.ok
+    assert np.allclose(result.threshold[:100], 10.0)
+    assert np.allclose(result.threshold[100:], 20.0)
+    assert np.allclose(step_sizes(((0, 0.2), (100, 0.1)), 301)[99:101], [0.2, 0.1])
+
+
+def test_apply_query_reproduces_a_state():
+    state = ExplorerState()
+    notices = state.apply_query({"model": "x2y2", "eta": "0.25", "x0": "2.5", "y0": "0.4",
+                                 "steps": "3000", "show_flow": "true", "x_axis": "time"})
+    assert notices == []
+    assert (state.model, state.eta, state.x0, state.y0) == ("x2y2", 0.25, 2.5, 0.4)
+    assert state.steps == 3000 and state.show_flow and state.x_axis == "time"
+    again = ExplorerState()
+    assert again.apply_query(state.query()) == []
+    assert again.query() == state.query()
+
+
+@pytest.mark.parametrize("query, name", [
+    ({"eta": "-1"}, "eta"), ({"eta": "nan"}, "eta"), ({"x0": "abc"}, "x0"),
+    ({"model": "nope"}, "model"), ({"steps": "2.5"}, "steps"), ({"steps": "99999999"}, "steps"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"show_flow": "maybe"}, "show_flow"),
+])
+def test_bad_query_values_are_ignored_with_a_notice(query, name):
+    state = ExplorerState()
+    before = state.query()
+    notices = state.apply_query(query)
+    assert len(notices) == 1 and name in notices[0]
+    assert state.query() == before
+    assert state.run().ok
+
+
+def test_unknown_query_names_are_ignored():
+    state = ExplorerState()
+    assert state.apply_query({"utm_source": "x", "eta": "0.3"}) == []
+    assert state.eta == 0.3
+
+
+# --- verdicts, against hand-computed cases ----------------------------------------------
+
+def _run(model, init, eta, steps, optimizer="gd"):
+    state = ExplorerState()
+    state.model = model
+    state.param.update(eta=eta, steps=steps, optimizer=optimizer,
+                       **dict(zip(("x0", "y0"), init)))
+    return state.run()
+
+
+def test_quadratic_diverges_above_two_over_lambda():
+    # λ = (1, 0.4), η = 2.2: |1 − ηλ₁| = 1.2 > 1, the loss grows like 1.44^k
+    result = _run("quadratic", (1.0, 1.0), 2.2, 60)
+    assert result.level == "danger" and "Diverg" in result.verdict
+
+
+def test_quadratic_converges_below():
+    # η = 1.8 < 2/λ₁ = 2: converges; sharpness 1 < 2/η = 1.11
+    result = _run("quadratic", (1.0, 1.0), 1.8, 200)
+    assert result.level == "success" and "below 2/η" in result.verdict
+
+
+def test_xyzw_ends_at_the_edge():
+    result = _run("xyzw", (3.2, 0.3), 0.2, 1000)
+    assert "edge of stability" in result.verdict
+    assert math.isclose(result.traj.sharpness[-1], 10.0, rel_tol=0.05)
+
+
+def test_diverged_at_step_is_reported():
+    result = _run("xyzw", (3.2, 0.3), 0.45, 200)
+    assert result.traj.diverged_at is not None
+    assert f"step {result.traj.diverged_at}" in result.verdict
+
+
+def test_saddle_start_is_named():
+    result = _run("xy", (0.0, 0.0), 0.2, 100)
+    assert result.level == "warning" and "stationary point" in result.verdict
+
+
+def test_not_converged_yet():
+    result = _run("xy", (4.0, 0.1), 0.01, 10)
+    assert "Not converged yet" in result.verdict
+
+
+def test_verdict_is_pure_on_arrays():
+    class T:
+        params = np.array([[1.0, 0.0], [1e-6, 0.0], [1e-7, 0.0]])
+        loss = np.array([1.0, 1e-12, 1e-14])
+        sharpness = np.array([1.0, 1.0, 1.0])
+        diverged_at = None
+    text, level = verdict(T, np.full(3, 0.5))
+    assert level == "success" and "below" in text   # 1 < 2/0.5 = 4
+
+
+def test_eos_step_is_the_first_upward_crossing():
+    assert eos_step([1, 2, 5, 3, 6], 4) == 2
+    assert eos_step([5, 3, 6], 4) == 2          # starting above does not count
+    assert eos_step([1, 2, 3], 4) is None
+
+
+def test_run_never_raises_on_a_message():
+    assert run("because").message == "because"
