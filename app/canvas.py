@@ -88,35 +88,30 @@ def _empty(*names) -> ColumnDataSource:
     return ColumnDataSource({n: np.zeros(0, dtype=np.float32) for n in names})
 
 
-def landscape_canvas(model, width=490, height=540) -> Canvas:
-    """The plane: log-loss image (or the curve L(x)), minima, iterates, start, flow."""
-    one_d = len(model.plane) == 1
-    (x_lo, x_hi), *rest = model.window
-    y_range = DataRange1d() if one_d else Range1d(*rest[0])
-    fig = figure(width=width, height=height, x_range=Range1d(x_lo, x_hi), y_range=y_range,
-                 tools="pan,wheel_zoom,box_zoom,reset,save,tap", active_scroll=None,
-                 title="Landscape — click to set the start",
-                 x_axis_label=model.plane[0],
-                 y_axis_label="loss L" if one_d else model.plane[1])
-    src = {n: _empty("x", "y") for n in ("start", "flow", "curve")}
-    src["iterates"] = _empty("x", "y")
+def landscape_canvas(width=490, height=540) -> Canvas:
+    """The plane: log-loss image (2-D) or the curve L(x) (1-D), minima, iterates, start, flow.
+
+    One figure serves every model; :func:`configure_landscape` re-labels and re-ranges it,
+    so switching the model changes data and ranges, not the layout.
+    """
+    fig = figure(width=width, height=height, x_range=Range1d(0, 1), y_range=Range1d(0, 1),
+                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
+                 title="Landscape — click to set the start")
+    src = {n: _empty("x", "y") for n in ("start", "flow", "curve", "iterates")}
     src["markers"] = _empty("x", "y", "step")
     src["manifold_settles"] = _empty("x", "y", "sharpness")
     src["manifold_unstable"] = _empty("x", "y", "sharpness")
     src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
-    items = []
-    if not one_d:
-        loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
-        fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
-                  level="image")
-    else:
-        fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
+    loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
+    fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
+              level="image")
+    fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
     sharp_map = LinearColorMapper(palette=Viridis256)
-    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=14 if one_d else 9,
+    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=9,
                           color={"field": "sharpness", "transform": sharp_map})
-    unstable = fig.scatter("x", "y", source=src["manifold_unstable"], size=10 if one_d else 6,
-                           marker="x", line_width=1.5,
-                           color={"field": "sharpness", "transform": sharp_map}, alpha=0.7)
+    unstable = fig.scatter("x", "y", source=src["manifold_unstable"], size=6, marker="x",
+                           line_width=1.5, alpha=0.7,
+                           color={"field": "sharpness", "transform": sharp_map})
     flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
     fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
@@ -124,18 +119,51 @@ def landscape_canvas(model, width=490, height=540) -> Canvas:
                            fill_color={"field": "step", "transform": step_map})
     start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
                         fill_color="white", line_color="black", line_width=2)
-    items += [("minima, S ≤ 2/η: GD can settle", settles),
-              ("minima, S > 2/η: too sharp", unstable),
-              ("iterates (darker = later)", iterates), ("start", start),
-              ("gradient flow", flow)]
+    items = [("minima, S ≤ 2/η: GD can settle", settles),
+             ("minima, S > 2/η: too sharp", unstable),
+             ("iterates (darker = later)", iterates), ("start", start),
+             ("gradient flow", flow)]
     fig.add_layout(ColorBar(color_mapper=sharp_map, title="sharpness of minimum", width=12,
                             title_text_font_size=FONT["ticks"],
                             major_label_text_font_size=FONT["ticks"]), "right")
     entries = _legend(fig, items, place="below")
     _style(fig)
     canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]})
-    canvas.step_map, canvas.sharp_map = step_map, sharp_map
+    canvas.step_map, canvas.sharp_map, canvas.loss_map = step_map, sharp_map, loss_map
+    canvas.manifold_glyphs = (settles.glyph, unstable.glyph)
     return canvas
+
+
+def configure_landscape(canvas: Canvas, model, background: dict) -> None:
+    """Point the landscape at ``model``: axes, ranges, background, marker sizes, colours."""
+    fig = canvas.figure
+    one_d = len(model.plane) == 1
+    (x_lo, x_hi), *rest = model.window
+    if one_d:
+        ys = np.asarray(background["curve"]["y"], dtype=float)
+        ys = ys[np.isfinite(ys)]
+        pad = 0.05 * (float(ys.max() - ys.min()) or 1.0)
+        y_lo, y_hi = float(ys.min()) - pad, float(ys.max()) + pad
+        background = {**background, "image": {"image": [], "x": [], "y": [], "dw": [], "dh": []}}
+    else:
+        y_lo, y_hi = rest[0]
+        image = np.asarray(background["image"]["image"][0], dtype=float)
+        canvas.loss_map.update(low=float(np.nanmin(image)), high=float(np.nanmax(image)))
+        background = {**background, "curve": {"x": np.zeros(0, np.float32),
+                                              "y": np.zeros(0, np.float32)}}
+    fig.x_range.update(start=x_lo, end=x_hi, reset_start=x_lo, reset_end=x_hi)
+    fig.y_range.update(start=y_lo, end=y_hi, reset_start=y_lo, reset_end=y_hi)
+    fig.xaxis.axis_label = model.plane[0]
+    fig.yaxis.axis_label = "loss L" if one_d else model.plane[1]
+    settles, unstable = canvas.manifold_glyphs
+    settles.size, unstable.size = (14, 12) if one_d else (9, 6)
+    canvas.push(background)
+    sharp = np.concatenate([np.asarray(s.sharpness, dtype=float) for s in model.manifold()]
+                           or [np.zeros(1)])
+    sharp = sharp[np.isfinite(sharp)]
+    if len(sharp):
+        lo, hi = float(sharp.min()), float(sharp.max())
+        canvas.sharp_map.update(low=lo, high=hi if hi > lo else lo + 1.0)
 
 
 def curves_canvas(width=470, height=270) -> Canvas:

@@ -14,7 +14,7 @@ from bokeh.events import Tap
 from panel.viewable import Viewer
 
 from . import plots
-from .canvas import curves_canvas, landscape_canvas, set_x_label
+from .canvas import configure_landscape, curves_canvas, landscape_canvas, set_x_label
 from .state import ExplorerState, RunResult, run
 
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
@@ -47,8 +47,9 @@ class Dashboard(Viewer):
         self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10, 6, 10),
                                         height=34)
         self.curves = curves_canvas()
-        self.landscape = None
-        self.landscape_pane = pn.pane.Bokeh(None, margin=(0, 10))
+        self.landscape = landscape_canvas()
+        self.landscape.figure.on_event(Tap, self._on_tap)
+        self.landscape_pane = pn.pane.Bokeh(self.landscape.figure, margin=(0, 10))
         self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10)) for fig in self.curves.figures]
         state.param.watch(self._request, RUN_PARAMS)
         self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
@@ -114,24 +115,10 @@ class Dashboard(Viewer):
             self._readout(result)
 
     def _ensure_landscape(self, model) -> None:
-        key = (model.name, model.consts, model.dim)
-        if key == self._background_key:
-            return
-        same_shape = (self.landscape is not None and self._background_key[0] == model.name)
-        if same_shape:   # only λ changed: keep the figure (and the zoom), swap the data
-            self.landscape.push(plots.background_data(model))
-        else:
-            self.landscape = landscape_canvas(model)
-            self.landscape.push(plots.background_data(model))
-            self.landscape.figure.on_event(Tap, self._on_tap)
-            self.landscape_pane.object = self.landscape.figure
-        sharp = np.concatenate([np.asarray(s.sharpness, dtype=float) for s in model.manifold()]
-                               or [np.zeros(1)])
-        sharp = sharp[np.isfinite(sharp)]
-        if len(sharp):
-            lo, hi = float(sharp.min()), float(sharp.max())
-            self.landscape.sharp_map.update(low=lo, high=hi if hi > lo else lo + 1.0)
-        self._background_key = key
+        key = (model.name, model.consts)
+        if key != self._background_key:
+            configure_landscape(self.landscape, model, plots.background_data(model))
+            self._background_key = key
 
     def _on_tap(self, event) -> None:
         """A click on the landscape sets the start (x₀, and y₀ on a 2-D plane)."""
