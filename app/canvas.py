@@ -200,7 +200,9 @@ def curves_canvas(width=470, height=270) -> Canvas:
         _style(fig)
         figs.append(fig)
     flow_items = [entries[k]["gradient flow"] for k in ("loss", "sharpness")]
-    return Canvas(figs, src, spans, {"flow_run": flow_items})
+    canvas = Canvas(figs, src, spans, {"flow_run": flow_items})
+    canvas.run_legend = entries["loss"]["GD"]   # renamed after the chosen update rule
+    return canvas
 
 
 def set_x_label(canvas: Canvas, x_axis: str) -> None:

@@ -38,8 +38,10 @@ class Controls(Viewer):
         slider = dict(sizing_mode="stretch_width", format="0.[0000]")
         self.model = w.Select.from_param(state.param.model, name="model",
                                          sizing_mode="stretch_width")
-        self.formula = pn.pane.LaTeX("", styles={"font-size": "16px"}, margin=(0, 10),
-                                     renderer="katex")
+        self.formula = pn.pane.LaTeX("", styles={"font-size": "15px", "overflow-x": "auto",
+                                                 "max-width": "100%"},
+                                     margin=(0, 10), renderer="katex",
+                                     sizing_mode="stretch_width")
         self.optimizer = w.Select.from_param(state.param.optimizer, name="optimizer",
                                              sizing_mode="stretch_width")
         self.eta = live(w.EditableFloatSlider.from_param(state.param.eta, name="step size η",
@@ -83,6 +85,9 @@ class Controls(Viewer):
                 self.starts[name].param.update(start=y_lo, end=y_hi,
                                                step=fine_step(y_lo, y_hi))
         self.formula.object = f"${m.formula}$"
+        # a long formula (picky) gets smaller type so it fits the sidebar
+        size = "15px" if len(m.formula) < 60 else "11px"
+        self.formula.styles = {**self.formula.styles, "font-size": size}
 
     def _on_visibility(self, *events):
         s = self.state

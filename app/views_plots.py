@@ -10,8 +10,11 @@ import asyncio
 
 import numpy as np
 import panel as pn
+from bokeh.core.properties import value
 from bokeh.events import Tap
 from panel.viewable import Viewer
+
+import dynamics
 
 from . import plots
 from .canvas import configure_landscape, curves_canvas, landscape_canvas, set_x_label
@@ -112,6 +115,9 @@ class Dashboard(Viewer):
                     span.visible = single
             if "x_axis" in changed:
                 set_x_label(self.curves, x_axis)
+            title = dynamics.OPTIMIZERS[result.spec.optimizer].title
+            if self.curves.run_legend.label != value(title):
+                self.curves.run_legend.label = value(title)
             self._readout(result)
 
     def _ensure_landscape(self, model) -> None:
