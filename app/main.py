@@ -2,6 +2,9 @@
 import panel as pn
 
 from app.views import Explorer
+from app.warmup import start_once
+
+start_once()  # compile every model's programs in the background, once per server
 
 explorer = Explorer()
 pn.template.BootstrapTemplate(
