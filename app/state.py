@@ -7,14 +7,11 @@ picture stays on screen.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
-import numpy as np
 import param
 
 import dynamics
 
-from .verdict import verdict
+from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported)
 
 MAX_STEPS = 20_000   # one run must stay interactive on a 2-core machine
 LIMIT = 1e6          # |start| beyond this is a typo, not an experiment
@@ -28,40 +25,6 @@ def model_titles() -> dict[str, str]:
 def optimizer_titles(model) -> dict[str, str]:
     """Dropdown label -> optimizer name, only the rules that make sense for ``model``."""
     return {dynamics.OPTIMIZERS[n].title: n for n in dynamics.optimizers_for(model)}
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """A frozen snapshot of what to simulate (taken on the event loop, run anywhere)."""
-
-    model: object
-    optimizer: str
-    schedule: tuple           # ((0, η0), (k1, η1)) — always a schedule, maybe of one piece
-    init: tuple
-    steps: int
-    seed: int
-    show_flow: bool
-
-    @property
-    def eta(self) -> float:
-        return self.schedule[0][1]
-
-
-@dataclass
-class RunResult:
-    """What the views draw: the run, the optional flow, the 2/η per step, and the words."""
-
-    spec: RunSpec | None
-    traj: object = None
-    flow: object = None
-    threshold: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    verdict: str = ""
-    level: str = "info"       # info / success / warning / danger (the alert colour)
-    message: str = ""         # non-empty: the run could not be made; say why
-
-    @property
-    def ok(self) -> bool:
-        return self.traj is not None
 
 
 class ExplorerState(param.Parameterized):
@@ -210,36 +173,6 @@ class ExplorerState(param.Parameterized):
 
     def run(self) -> RunResult:
         return run(self.spec())
-
-
-def run(spec: RunSpec | str) -> RunResult:
-    """Simulate ``spec`` (and its gradient flow when asked); never raises."""
-    if isinstance(spec, str):
-        return RunResult(None, message=spec, level="danger")
-    sched = [list(piece) for piece in spec.schedule]
-    try:
-        traj = dynamics.simulate(spec.model, spec.init, sched if len(sched) > 1 else spec.eta,
-                                 spec.steps, optimizer=spec.optimizer, seed=spec.seed)
-        flow = None
-        if spec.show_flow and spec.optimizer != "flow":
-            flow = dynamics.simulate(spec.model, spec.init, sched if len(sched) > 1 else spec.eta,
-                                     spec.steps, optimizer="flow")
-    except ValueError as err:
-        return RunResult(spec, message=str(err), level="danger")
-    except Exception as err:  # the engine failed: say so, keep serving
-        return RunResult(spec, message=f"The simulation failed: {type(err).__name__}: {err}",
-                         level="danger")
-    etas = step_sizes(spec.schedule, len(traj.loss))
-    text, level = verdict(traj, etas, spec.optimizer)
-    return RunResult(spec, traj, flow, 2.0 / etas, text, level)
-
-
-def step_sizes(schedule, n: int) -> np.ndarray:
-    """η in force at each of the n iterates (the last piece carries on)."""
-    etas = np.empty(n)
-    for k, eta in schedule:
-        etas[int(k):] = eta
-    return etas
 
 
 def _parse(p: param.Parameter, raw):

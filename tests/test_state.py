@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import dynamics
-from app.state import ExplorerState, run, step_sizes
+from app.runs import run, step_sizes
+from app.state import ExplorerState
 from app.verdict import eos_step, verdict
 
 
