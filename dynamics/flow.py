@@ -20,42 +20,30 @@ RTOL, ATOL = 1e-12, 1e-14  # the loss then keeps falling to ~1e-24 before solver
 MAX_SOLVER_STEPS = 1 << 16  # per chunk of report times
 
 
-def _first_step(span):
-    # A small explicit first step: diffrax's automatic choice can overshoot on steep
-    # starts, overflow, and then reject every step after it.
-    return jnp.minimum(1e-4, 1e-3 * span)
+def _flow(loss_fn, theta0, consts, t0, t1, saveat):
+    """One diffrax solve of dθ/dt = −∇L(θ) from θ(t0) = theta0 to t1 (traceable)."""
+    grad = jax.grad(loss_fn)
+    return diffrax.diffeqsolve(
+        diffrax.ODETerm(lambda t, y, c: -grad(y, c)), diffrax.Tsit5(), t0=t0, t1=t1,
+        # a small explicit first step: diffrax's own guess can overshoot on steep starts,
+        # overflow, and then reject every step after it
+        dt0=jnp.minimum(1e-4, 1e-3 * (t1 - t0)), y0=theta0, args=consts, saveat=saveat,
+        stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
+        max_steps=MAX_SOLVER_STEPS, throw=False).ys
 
 
 @functools.lru_cache(maxsize=None)
 def flow_runner(loss_fn):
-    grad = jax.grad(loss_fn)
-    term = diffrax.ODETerm(lambda t, y, consts: -grad(y, consts))
-
-    def run(theta0, consts, ts):
-        sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=ts[0], t1=ts[-1], dt0=_first_step(ts[-1] - ts[0]), y0=theta0, args=consts,
-            saveat=diffrax.SaveAt(ts=ts),
-            stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
-            max_steps=MAX_SOLVER_STEPS, throw=False)
-        return sol.ys
-
-    return jax.jit(run)
+    """Compiled: θ at each report time ts (CHUNK + 1,) from θ(ts[0]) = theta0."""
+    return jax.jit(lambda theta0, consts, ts: _flow(loss_fn, theta0, consts, ts[0], ts[-1],
+                                                    diffrax.SaveAt(ts=ts)))
 
 
 @functools.lru_cache(maxsize=None)
 def endpoint_runner(loss_fn):
     """Compiled: θ(T) for a batch of starts (N, dim) and end times T (N,)."""
-    grad = jax.grad(loss_fn)
-    term = diffrax.ODETerm(lambda t, y, consts: -grad(y, consts))
-
-    def one(theta0, consts, t_end):
-        sol = diffrax.diffeqsolve(
-            term, diffrax.Tsit5(), t0=0.0, t1=t_end, dt0=_first_step(t_end), y0=theta0, args=consts,
-            saveat=diffrax.SaveAt(t1=True),
-            stepsize_controller=diffrax.PIDController(rtol=RTOL, atol=ATOL),
-            max_steps=MAX_SOLVER_STEPS, throw=False)
-        return sol.ys[-1]
-
+    one = lambda theta0, consts, t_end: _flow(loss_fn, theta0, consts, 0.0, t_end,
+                                              diffrax.SaveAt(t1=True))[-1]
     return jax.jit(jax.vmap(one, in_axes=(0, None, 0)))
 
 
