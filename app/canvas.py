@@ -42,9 +42,11 @@ class Canvas:
     """Figures plus named sources and Spans; :meth:`push` updates layers in place."""
 
     def __init__(self, figures, sources: dict[str, ColumnDataSource],
-                 spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]]):
+                 spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]],
+                 colours: dict[str, tuple] | None = None):
         self.figures, self.sources, self.spans = list(figures), sources, spans
         self.optional = optional   # layer name -> legend entries shown only with data
+        self.colours = colours or {}   # layer name -> (column, mapper): coloured here
         for items in optional.values():
             for item in items:
                 item.visible = False   # every source starts empty
@@ -63,12 +65,35 @@ class Canvas:
                 for span in self.spans[name]:
                     if span.location != loc:
                         span.location = loc
-            elif name in self.sources and not _same(self.sources[name].data, value):
+            elif name in self.sources:
+                if name in self.colours:
+                    column, mapper = self.colours[name]
+                    value = {**value, "color": rgba(value[column], mapper)}
+                if _same(self.sources[name].data, value):
+                    continue
                 self.sources[name].data = value
                 shown = len(next(iter(value.values()))) > 0
                 for item in self.optional.get(name, []):
                     if item.visible != shown:
                         item.visible = shown
+
+
+def rgba(values, mapper: LinearColorMapper) -> np.ndarray:
+    """``mapper``'s colours for ``values`` as packed RGBA (uint32 0xRRGGBBAA), as BokehJS maps.
+
+    Coloured on the server, the glyphs carry no colour mapper, so new data does not make
+    the browser rescan the mapper and re-lay-out its colour bar on every η step.
+    """
+    table = np.array([int(c.lstrip("#")[:6], 16) << 8 | 0xFF for c in mapper.palette],
+                     dtype=np.uint32)
+    values = np.asarray(values, dtype=float)
+    low, high = float(mapper.low), float(mapper.high)
+    scale = len(table) / (high - low) if high > low else 0.0
+    with np.errstate(invalid="ignore"):
+        index = np.clip(np.floor((values - low) * scale), 0, len(table) - 1)
+    out = table[np.nan_to_num(index).astype(np.intp)]
+    out[~np.isfinite(values)] = 0x808080FF   # BokehJS' nan_color, "gray"
+    return out
 
 
 def _same(old: dict, new: dict) -> bool:
@@ -99,19 +124,17 @@ def landscape_canvas(width=490, height=540) -> Canvas:
                  title="Landscape — click to set the start")
     src = {n: _empty("x", "y") for n in ("start", "flow", "curve", "iterates")}
     src["markers"] = _empty("x", "y", "step")
-    src["manifold_settles"] = _empty("x", "y", "sharpness")
-    src["manifold_unstable"] = _empty("x", "y", "sharpness")
+    src["manifold_settles"] = _empty("x", "y", "sharpness", "color")
+    src["manifold_unstable"] = _empty("x", "y", "sharpness", "color")
     src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
     loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
     fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
               level="image")
     fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
     sharp_map = LinearColorMapper(palette=Viridis256)
-    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=9,
-                          color={"field": "sharpness", "transform": sharp_map})
+    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=9, color="color")
     unstable = fig.scatter("x", "y", source=src["manifold_unstable"], size=6, marker="x",
-                           line_width=1.5, alpha=0.7,
-                           color={"field": "sharpness", "transform": sharp_map})
+                           line_width=1.5, alpha=0.7, color="color")
     flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
     fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
@@ -128,7 +151,9 @@ def landscape_canvas(width=490, height=540) -> Canvas:
                             major_label_text_font_size=FONT["ticks"]), "right")
     entries = _legend(fig, items, place="below")
     _style(fig)
-    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]})
+    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]},
+                    {name: ("sharpness", sharp_map)
+                     for name in ("manifold_settles", "manifold_unstable")})
     canvas.step_map, canvas.sharp_map, canvas.loss_map = step_map, sharp_map, loss_map
     canvas.manifold_glyphs = (settles.glyph, unstable.glyph)
     return canvas

@@ -57,24 +57,31 @@ class Explorer(Viewer):
     def _sync_url(self) -> None:
         """Mirror every control in the query string (the bad values already dropped).
 
-        Written a moment after the controls settle, so a moving slider does not send a
-        URL change with every run.
+        Written once the controls have been still for ``URL_DELAY_MS``, so a moving slider
+        does not send a URL change (and get the browser's echo of it) between its runs.
         """
-        self._url_pending = False
-        if pn.state.location is None:
+        self._url_timeout = None
+        location = pn.state.location
+        if location is None:
             return
-        pn.state.location.update_query(**self.state.query())
+        # the browser's echo of a URL we wrote is no work to show as "busy"
+        location._busy__ignore = [*type(location)._busy__ignore, "href", "search", "hash"]
+        location.update_query(**self.state.query())
         self.state.param.watch(self._url_changed, list(ExplorerState.URL_NAMES))
 
     def _url_changed(self, *events) -> None:
         doc = pn.state.curdoc
-        if self._url_pending or doc is None or doc.session_context is None:
+        if doc is None or doc.session_context is None:
             return
-        self._url_pending = True
-        doc.add_timeout_callback(self._write_url, URL_DELAY_MS)
+        if self._url_timeout is not None:
+            try:
+                doc.remove_timeout_callback(self._url_timeout)
+            except ValueError:   # it has just run
+                pass
+        self._url_timeout = doc.add_timeout_callback(self._write_url, URL_DELAY_MS)
 
     def _write_url(self) -> None:
-        self._url_pending = False
+        self._url_timeout = None
         pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):

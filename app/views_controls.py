@@ -20,11 +20,14 @@ def live(widget):
     """Handle this widget's browser changes at once, not after Panel's 50 ms debounce.
 
     Panel waits ``_debounce`` ms to merge bursts of browser events; the dashboard merges
-    bursts itself (one run per scheduled flush), so here the wait is only latency.
+    bursts itself (one run per scheduled flush), so here the wait is only latency. Nor do
+    its value events flip the page's busy indicator: handling one only marks the view
+    dirty (the run comes after), and each flip is two more round trips per key press.
     """
     for part in (widget, getattr(widget, "_slider", None), getattr(widget, "_value_edit", None)):
         if part is not None:
             part._debounce = 0
+            part._busy__ignore = [*type(part)._busy__ignore, "value", "value_throttled"]
     return widget
 
 

@@ -115,3 +115,16 @@ def test_huge_values_stay_finite_on_the_wire():
     cols = plots._wire(loss=[1.0, 1e300, np.nan])
     assert cols["loss"].dtype == np.float32
     assert np.isfinite(cols["loss"][1]) and np.isnan(cols["loss"][2])
+
+
+def test_manifold_colours_follow_the_colour_bar():
+    """Coloured on the server like BokehJS' LinearColorMapper: ends, middle, NaN."""
+    from bokeh.models import LinearColorMapper
+
+    from app.canvas import rgba
+    mapper = LinearColorMapper(palette=["#000000", "#ff0000", "#00ff00", "#0000ff"],
+                               low=0.0, high=4.0)
+    out = rgba([-1.0, 0.0, 1.5, 2.0, 3.99, 4.0, 9.0, np.nan], mapper)
+    assert out.dtype == np.uint32
+    assert [hex(v) for v in out] == ["0xff", "0xff", "0xff0000ff", "0xff00ff", "0xffff",
+                                     "0xffff", "0xffff", "0x808080ff"]
