@@ -48,7 +48,7 @@ class Dashboard(Viewer):
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
         self.verdict.height = 64
         self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10, 6, 10),
-                                        height=34)
+                                        height=52)   # two lines: four parameters fit
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
         self.landscape.figure.on_event(Tap, self._on_tap)
