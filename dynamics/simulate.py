@@ -18,6 +18,7 @@ from . import flow as _flow
 from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_seed, check_steps,
                      eta_per_step,
                      resolve_model, resolve_optimizer)
+from ._types import Schedule
 from .model import Model
 from .sharpness import Metrics
 
@@ -99,7 +100,8 @@ def chunk_runner(loss_fn, components_fn, optimizer: str):
     return jax.jit(run)
 
 
-def simulate(model, init, eta, steps: int, optimizer: str = "gd", seed: int = 0) -> Trajectory:
+def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
+             seed: int = 0) -> Trajectory:
     """Run ``optimizer`` on ``model`` from ``init`` for ``steps`` steps.
 
     Args:

@@ -53,7 +53,7 @@ def test_keyboard_eta_moves_the_line_and_the_run(explorer, server_url):
     explorer.wait_until("(b) => { const x = Bokeh.documents[0].get_model_by_name('iterates')"
                         ".data.x; return x.length > 0 && x[x.length - 1] !== b; }", before_x[-1])
     assert explorer.column("iterates", "x") != before_x
-    explorer.wait_until(f"() => window.location.search.includes('eta=')")
+    explorer.wait_until("() => window.location.search.includes('eta=')")
 
 
 def test_link_opens_that_exact_state(explorer, server_url):
