@@ -12,6 +12,16 @@ import dynamics
 import reference as ref
 
 
+def runs_on_grid(name, xs, ys, eta, steps, **kwargs):
+    """simulate from every start of the grid (the model's plane), shaped (len(ys), len(xs))."""
+    model = dynamics.MODELS[name]
+    runs = np.empty((len(ys), len(xs)), dtype=object)
+    for j, y in enumerate(ys):
+        for i, x in enumerate(xs):
+            runs[j, i] = dynamics.simulate(model, model.embed([x, y]), eta, steps, **kwargs)
+    return runs
+
+
 def assert_cells_match(sweep, runs):
     """``runs`` is an array (same shape as the sweep) of Trajectories."""
     for idx in np.ndindex(runs.shape):
@@ -38,10 +48,7 @@ def test_sweep_init_x2y2_matches_runs_and_eq2():
     xs, ys, eta, steps = [3.0, 3.2, 3.4], [0.2, 0.3], 0.2, 1500
     sweep = dynamics.sweep_init("x2y2", eta, xs, ys, steps)
     check_arrays(sweep, (2, 3))
-    runs = np.empty((2, 3), dtype=object)
-    for j, y in enumerate(ys):
-        for i, x in enumerate(xs):
-            runs[j, i] = dynamics.simulate("x2y2", (x, y), eta, steps)
+    runs = runs_on_grid("x2y2", xs, ys, eta, steps)
     assert_cells_match(sweep, runs)
     expected_diverged = np.array([[False, True, True], [False, False, True]])
     np.testing.assert_array_equal(sweep.diverged, expected_diverged)
@@ -57,10 +64,7 @@ def test_sweep_init_xyzw_uses_the_symmetric_plane():
     xs, ys, eta, steps = [1.0, 2.0, 3.2], [0.3, 0.6], 0.1, 400
     sweep = dynamics.sweep_init("xyzw", eta, xs, ys, steps)
     check_arrays(sweep, (2, 3))
-    runs = np.empty((2, 3), dtype=object)
-    for j, y in enumerate(ys):
-        for i, x in enumerate(xs):
-            runs[j, i] = dynamics.simulate("xyzw", (x, y, x, y), eta, steps)
+    runs = runs_on_grid("xyzw", xs, ys, eta, steps)
     assert_cells_match(sweep, runs)
 
 
@@ -69,10 +73,7 @@ def test_sweep_init_other_optimizers(optimizer):
     xs, ys, eta, steps = [-1.0, 0.5, 2.0, 3.0], [0.5, 1.5, -1.0], 0.05, 60
     sweep = dynamics.sweep_init("arora", eta, xs, ys, steps, optimizer=optimizer)
     check_arrays(sweep, (3, 4))
-    runs = np.empty((3, 4), dtype=object)
-    for j, y in enumerate(ys):
-        for i, x in enumerate(xs):
-            runs[j, i] = dynamics.simulate("arora", (x, y), eta, steps, optimizer=optimizer)
+    runs = runs_on_grid("arora", xs, ys, eta, steps, optimizer=optimizer)
     if optimizer == "gd":
         assert_cells_match(sweep, runs)
     else:
@@ -160,10 +161,7 @@ def test_sweep_eta_does_not_stop_at_unstable_fixed_points(name, init, eta, steps
 def test_sweep_init_leaves_the_saddle_of_xy():
     xs, ys = [1e-9, 0.5], [1e-9, 0.5]
     sweep = dynamics.sweep_init("xy", 0.1, xs, ys, 500)
-    runs = np.empty((2, 2), dtype=object)
-    for j, y in enumerate(ys):
-        for i, x in enumerate(xs):
-            runs[j, i] = dynamics.simulate("xy", (x, y), 0.1, 500)
+    runs = runs_on_grid("xy", xs, ys, 0.1, 500)
     assert runs[0, 0].loss[-1] < 1e-20  # GD escapes the saddle and reaches xy = 1
     assert_cells_match(sweep, runs)
 
@@ -192,8 +190,5 @@ def test_loss_on_plane_is_the_formula(name):
 def test_sweep_init_cells_are_runs(xs, ys, eta):
     sweep = dynamics.sweep_init("xy", eta, xs, ys, 50)
     check_arrays(sweep, (len(ys), len(xs)))
-    runs = np.empty((len(ys), len(xs)), dtype=object)
-    for j, y in enumerate(ys):
-        for i, x in enumerate(xs):
-            runs[j, i] = dynamics.simulate("xy", (x, y), eta, 50)
+    runs = runs_on_grid("xy", xs, ys, eta, 50)
     assert_cells_match(sweep, runs)
