@@ -1,52 +1,30 @@
-"""The live Bokeh figures: built once per session, then only their data sources change.
+"""Live Bokeh data in place: a canvas's sources, Spans and row filters, updated by layer name.
 
-A canvas owns one figure and one ColumnDataSource per layer name of ``plots.py``; pushing a
-layer replaces that source's columns (or moves a Span), so the layout, the ranges a user
-zoomed into and the tools stay as they are. Colours are Okabe–Ito and viridis.
+A canvas owns figures and one ColumnDataSource per layer name of ``plots.py``; pushing a
+layer replaces that source's columns (or moves a Span, or re-selects the rows a glyph draws),
+so the layout, the ranges a user zoomed into and the tools stay as they are. Only what changed
+travels: unchanged columns stay in the browser, and short columns ride in the message's JSON
+instead of a binary buffer each (every buffer is two more websocket frames). The figures
+themselves are built in ``figures.py``.
 """
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import (ColorBar, ColumnDataSource, DataRange1d, Legend, LegendItem,
-                          LinearColorMapper, Range1d, Span)
-from bokeh.palettes import Greys256, Oranges256, Viridis256
-from bokeh.plotting import figure
+from bokeh.models import BooleanFilter, ColumnDataSource, LegendItem, LinearColorMapper, Span
 
-
-ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
-                                                "#D55E00", "#CC79A7")
-FONT = {"axis": "16px", "ticks": "14px", "title": "16px", "legend": "14px"}
-
-
-def _style(fig) -> None:
-    fig.title.text_font_size = FONT["title"]
-    for axis in fig.xaxis + fig.yaxis:
-        axis.axis_label_text_font_size = FONT["axis"]
-        axis.major_label_text_font_size = FONT["ticks"]
-        axis.axis_label_text_font_style = "normal"
-    fig.toolbar.logo = None
-    fig.min_border_right = 20
-
-
-def _legend(fig, items, place: str = "center") -> dict[str, LegendItem]:
-    entries = {label: LegendItem(label=label, renderers=[r]) for label, r in items}
-    legend = Legend(items=list(entries.values()),
-                    label_text_font_size=FONT["legend"], background_fill_alpha=0.8,
-                    click_policy="hide", spacing=0, padding=4, margin=4,
-                    ncols=2 if place == "below" else 1, border_line_alpha=0.3)
-    fig.add_layout(legend, place)
-    return entries
+SHORT = 64   # columns up to this length travel as JSON lists, not binary buffers
 
 
 class Canvas:
-    """Figures plus named sources and Spans; :meth:`push` updates layers in place."""
+    """Figures plus named sources, Spans and row filters; :meth:`push` updates them in place."""
 
     def __init__(self, figures, sources: dict[str, ColumnDataSource],
                  spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]],
-                 colours: dict[str, tuple] | None = None):
+                 colours: dict[str, tuple] | None = None, filters: dict | None = None):
         self.figures, self.sources, self.spans = list(figures), sources, spans
         self.optional = optional   # layer name -> legend entries shown only with data
         self.colours = colours or {}   # layer name -> (column, mapper): coloured here
+        self.filters = filters or {}   # layer name -> IndexFilter / BooleanFilter of a source
         for items in optional.values():
             for item in items:
                 item.visible = False   # every source starts empty
@@ -58,24 +36,61 @@ class Canvas:
         return self.figures[0]
 
     def push(self, layers: dict) -> None:
-        """Replace the data of every named layer given, skipping what did not change."""
+        """Update every named layer given, skipping what did not change.
+
+        A row selection that fits the rows already in the browser goes first, the others
+        after the new columns, so the browser never selects rows it does not have.
+        """
+        later = []
         for name, value in layers.items():
-            if name in self.spans:
+            if name in self.filters:
+                rows = np.asarray(value)
+                fits = rows.dtype == bool or len(rows) == 0 or rows.max() < self._length(name)
+                if fits:
+                    self._select(name, rows)
+                else:
+                    later.append((name, rows))
+            elif name in self.spans:
                 loc = float(value) if value is not None and np.isfinite(value) else None
                 for span in self.spans[name]:
                     if span.location != loc:
                         span.location = loc
             elif name in self.sources:
-                if name in self.colours:
-                    column, mapper = self.colours[name]
-                    value = {**value, "color": rgba(value[column], mapper)}
-                if _same(self.sources[name].data, value):
-                    continue
-                self.sources[name].data = value
-                shown = len(next(iter(value.values()))) > 0
-                for item in self.optional.get(name, []):
-                    if item.visible != shown:
-                        item.visible = shown
+                self._replace(name, value)
+        for name, rows in later:
+            self._select(name, rows)
+
+    def _length(self, name: str) -> int:
+        data = self.filters[name][1].data
+        return len(next(iter(data.values()))) if data else 0
+
+    def _select(self, name: str, rows: np.ndarray) -> None:
+        flt = self.filters[name][0]
+        attr = "booleans" if isinstance(flt, BooleanFilter) else "indices"
+        new = rows.tolist()
+        if getattr(flt, attr) != new:
+            setattr(flt, attr, new)
+
+    def _replace(self, name: str, value: dict) -> None:
+        source = self.sources[name]
+        old = source.data
+        if name in self.colours:
+            if _same(old, value, skip="color"):
+                return
+            column, mapper = self.colours[name]
+            value = {**value, "color": rgba(value[column], mapper)}
+        value = {k: _short(v) for k, v in value.items()}
+        lengths = {len(v) for v in value.values()} | {len(v) for v in old.values()}
+        if old.keys() == value.keys() and len(lengths) == 1:
+            changed = {k: v for k, v in value.items() if not _same_column(old[k], v)}
+            if changed:
+                source.data.update(changed)   # only these columns travel
+            return
+        source.data = value
+        shown = len(next(iter(value.values()))) > 0
+        for item in self.optional.get(name, []):
+            if item.visible != shown:
+                item.visible = shown
 
 
 def rgba(values, mapper: LinearColorMapper) -> np.ndarray:
@@ -96,140 +111,25 @@ def rgba(values, mapper: LinearColorMapper) -> np.ndarray:
     return out
 
 
-def _same(old: dict, new: dict) -> bool:
-    if old.keys() != new.keys():
-        return False
-    for key, value in new.items():
-        a, b = old[key], value
-        if isinstance(b, list) or isinstance(a, list):
-            if len(a) != len(b) or not all(np.array_equal(u, v) for u, v in zip(a, b)):
-                return False
-        elif not (np.shape(a) == np.shape(b) and np.array_equal(a, b)):
+def _short(column):
+    """A short numeric column as a list (inside the JSON), a long one as it is (a buffer)."""
+    if isinstance(column, np.ndarray) and column.ndim == 1 and len(column) <= SHORT:
+        return column.tolist()
+    return column
+
+
+def _same_column(a, b) -> bool:
+    if isinstance(b, list) or isinstance(a, list):
+        if len(a) != len(b):
             return False
-    return True
+        if all(np.isscalar(u) for u in b):
+            return np.array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                  equal_nan=True)
+        return all(np.array_equal(u, v) for u, v in zip(a, b))
+    return np.shape(a) == np.shape(b) and np.array_equal(a, b)
 
 
-def _empty(*names) -> ColumnDataSource:
-    return ColumnDataSource({n: np.zeros(0, dtype=np.float32) for n in names})
-
-
-def landscape_canvas(width=490, height=540) -> Canvas:
-    """The plane: log-loss image (2-D) or the curve L(x) (1-D), minima, iterates, start, flow.
-
-    One figure serves every model; :func:`configure_landscape` re-labels and re-ranges it,
-    so switching the model changes data and ranges, not the layout.
-    """
-    fig = figure(width=width, height=height, x_range=Range1d(0, 1), y_range=Range1d(0, 1),
-                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
-                 title="Landscape — click to set the start")
-    src = {n: _empty("x", "y") for n in ("start", "flow", "curve", "iterates")}
-    src["markers"] = _empty("x", "y", "step")
-    src["manifold_settles"] = _empty("x", "y", "sharpness", "color")
-    src["manifold_unstable"] = _empty("x", "y", "sharpness", "color")
-    src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
-    loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
-    fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
-              level="image")
-    fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
-    sharp_map = LinearColorMapper(palette=Viridis256)
-    settles = fig.scatter("x", "y", source=src["manifold_settles"], size=9, color="color")
-    unstable = fig.scatter("x", "y", source=src["manifold_unstable"], size=6, marker="x",
-                           line_width=1.5, alpha=0.7, color="color")
-    flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
-    fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
-    step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
-    iterates = fig.scatter("x", "y", source=src["markers"], size=6, line_color=None,
-                           fill_color={"field": "step", "transform": step_map})
-    start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
-                        fill_color="white", line_color="black", line_width=2)
-    items = [("minima, S ≤ 2/η: GD can settle", settles),
-             ("minima, S > 2/η: too sharp", unstable),
-             ("iterates (darker = later)", iterates), ("start", start),
-             ("gradient flow", flow)]
-    fig.add_layout(ColorBar(color_mapper=sharp_map, title="sharpness of minimum", width=12,
-                            title_text_font_size=FONT["ticks"],
-                            major_label_text_font_size=FONT["ticks"]), "right")
-    entries = _legend(fig, items, place="below")
-    _style(fig)
-    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]},
-                    {name: ("sharpness", sharp_map)
-                     for name in ("manifold_settles", "manifold_unstable")})
-    canvas.step_map, canvas.sharp_map, canvas.loss_map = step_map, sharp_map, loss_map
-    canvas.manifold_glyphs = (settles.glyph, unstable.glyph)
-    return canvas
-
-
-def configure_landscape(canvas: Canvas, model, background: dict) -> None:
-    """Point the landscape at ``model``: axes, ranges, background, marker sizes, colours."""
-    fig = canvas.figure
-    one_d = len(model.plane) == 1
-    (x_lo, x_hi), *rest = model.window
-    if one_d:
-        ys = np.asarray(background["curve"]["y"], dtype=float)
-        ys = ys[np.isfinite(ys)]
-        pad = 0.05 * (float(ys.max() - ys.min()) or 1.0)
-        y_lo, y_hi = float(ys.min()) - pad, float(ys.max()) + pad
-        background = {**background, "image": {"image": [], "x": [], "y": [], "dw": [], "dh": []}}
-    else:
-        y_lo, y_hi = rest[0]
-        image = np.asarray(background["image"]["image"][0], dtype=float)
-        canvas.loss_map.update(low=float(np.nanmin(image)), high=float(np.nanmax(image)))
-        background = {**background, "curve": {"x": np.zeros(0, np.float32),
-                                              "y": np.zeros(0, np.float32)}}
-    fig.x_range.update(start=x_lo, end=x_hi, reset_start=x_lo, reset_end=x_hi)
-    fig.y_range.update(start=y_lo, end=y_hi, reset_start=y_lo, reset_end=y_hi)
-    fig.xaxis.axis_label = model.plane[0]
-    fig.yaxis.axis_label = "loss L" if one_d else model.plane[1]
-    settles, unstable = canvas.manifold_glyphs
-    settles.size, unstable.size = (14, 12) if one_d else (9, 6)
-    canvas.push(background)
-    sharp = np.concatenate([np.asarray(s.sharpness, dtype=float) for s in model.manifold()]
-                           or [np.zeros(1)])
-    sharp = sharp[np.isfinite(sharp)]
-    if len(sharp):
-        lo, hi = float(sharp.min()), float(sharp.max())
-        canvas.sharp_map.update(low=lo, high=hi if hi > lo else lo + 1.0)
-
-
-def curves_canvas(width=470, height=270) -> Canvas:
-    """Loss (log y) and sharpness against step/time, sharing one source per run."""
-    src = {"run": _empty("t", "loss", "sharpness", "threshold"),
-           "flow_run": _empty("t", "loss", "sharpness")}
-    figs, entries, spans = [], {}, {"eos": [], "threshold_line": []}
-    for kind in ("loss", "sharpness"):
-        log = kind == "loss"
-        fig = figure(width=width, height=height, y_axis_type="log" if log else "linear",
-                     x_range=DataRange1d(range_padding=0.02), y_range=DataRange1d(),
-                     tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll=None,
-                     x_axis_label="step", y_axis_label="loss L" if log else "sharpness S",
-                     title="Loss" if log else "Sharpness and the stability threshold 2/η")
-        items = []
-        if not log:
-            items.append(("2/η", fig.step("t", "threshold", source=src["run"], mode="after",
-                                          color=PURPLE, line_width=3, line_dash="dashed")))
-            line = Span(dimension="width", line_color=PURPLE, line_width=2, line_dash="dashed",
-                        name="threshold_line")
-            fig.add_layout(line)
-            spans["threshold_line"].append(line)
-        items.append(("GD" if log else "sharpness",
-                      fig.line("t", kind, source=src["run"], color=VERMILLION if log else GREEN,
-                               line_width=2)))
-        items.append(("gradient flow", fig.line("t", kind, source=src["flow_run"], color=BLUE,
-                                                line_width=3, line_dash="dashed")))
-        eos = Span(dimension="height", line_dash="dotted", line_color="black", line_width=2,
-                   name=f"eos_{kind}")
-        fig.add_layout(eos)
-        spans["eos"].append(eos)
-        entries[kind] = _legend(fig, items)
-        fig.legend.location = "top_right" if log else "bottom_right"
-        _style(fig)
-        figs.append(fig)
-    flow_items = [entries[k]["gradient flow"] for k in ("loss", "sharpness")]
-    canvas = Canvas(figs, src, spans, {"flow_run": flow_items})
-    canvas.run_legend = entries["loss"]["GD"]   # renamed after the chosen update rule
-    return canvas
-
-
-def set_x_label(canvas: Canvas, x_axis: str) -> None:
-    for fig in canvas.figures:
-        fig.xaxis.axis_label = "time Σ η" if x_axis == "time" else "step"
+def _same(old: dict, new: dict, skip: str | None = None) -> bool:
+    if old.keys() - {skip} != new.keys() - {skip}:
+        return False
+    return all(_same_column(old[k], v) for k, v in new.items() if k != skip)

@@ -4,12 +4,16 @@ Two levels, one truth. The ``*_data`` functions turn arrays into named layers of
 columns (``{"iterates": {"x": …, "y": …, "step": …}, …}``); the live canvas pushes those
 straight into Bokeh data sources (the hot path of a slider move, so no element objects are
 built there). The element functions wrap the same columns as HoloViews elements for
-notebooks, export and tests. A number instead of columns is a line position (NaN: none).
+notebooks, export and tests. A number instead of columns is a line position (NaN: none); an
+array of row numbers or a boolean mask selects rows of another layer (``markers`` of
+``iterates``, ``manifold_settles`` of ``manifold``), so a new run sends the rows it picks,
+not copies of them.
 """
 from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
+from holoviews.operation import interpolate_curve
 
 import dynamics
 
@@ -43,8 +47,8 @@ def background_data(model, resolution: int = 200) -> dict:
                       "dw": [x_hi - x_lo], "dh": [rest[0][1] - rest[0][0]]}}
 
 
-def manifold_data(model, threshold: float) -> dict:
-    """The minima, split at 2/η: where GD can settle (S ≤ 2/η) and where it cannot."""
+def manifold_points(model) -> dict:
+    """Every drawn minimum of ``model`` and its sharpness (the same for every η)."""
     pts, values = [], []
     for seg in model.manifold():
         p = np.asarray(seg.points, dtype=float)
@@ -54,13 +58,18 @@ def manifold_data(model, threshold: float) -> dict:
         values.append(np.asarray(seg.sharpness, dtype=float))
     pts = np.concatenate(pts) if pts else np.zeros((0, 2))
     values = np.concatenate(values) if values else np.zeros(0)
-    settles = values <= threshold
-    return {
-        "manifold_settles": _wire(x=pts[settles, 0], y=pts[settles, 1],
-                                  sharpness=values[settles]),
-        "manifold_unstable": _wire(x=pts[~settles, 0], y=pts[~settles, 1],
-                                   sharpness=values[~settles]),
-    }
+    return {"x": pts[:, 0], "y": pts[:, 1], "sharpness": values}
+
+
+def manifold_data(model, threshold: float) -> dict:
+    """The minima, split at 2/η: where GD can settle (S ≤ 2/η) and where it cannot.
+
+    ``manifold`` holds every minimum; the two masks pick its rows on either side of 2/η.
+    """
+    points = manifold_points(model)
+    settles = points["sharpness"] <= threshold
+    return {"manifold": _wire(**points), "manifold_settles": settles,
+            "manifold_unstable": ~settles}
 
 
 def plane_coords(model, params, loss=None) -> tuple[np.ndarray, np.ndarray]:
@@ -89,19 +98,22 @@ def marker_stride(n: int) -> int:
 def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     """Iterates in the plane, the curves against step/time, and the two line positions.
 
-    ``threshold`` is 2/η at each iterate (a staircase after a drop); ``threshold_line``
-    is its first value (the Span), ``eos`` where the sharpness first rises to it.
+    ``threshold`` is 2/η at each iterate; ``threshold_steps`` is its staircase (one point
+    where η starts or changes, one at the end), ``threshold_line`` its first value (the
+    Span), ``eos`` where the sharpness first rises to it, ``markers`` the iterates drawn
+    as dots.
     """
     xs, ys = plane_coords(model, traj.params, traj.loss)
     ts = x_values(traj, x_axis)
     threshold = np.asarray(threshold, dtype=float)[: len(ts)]
     k = eos_step(traj.sharpness, threshold)
-    stride = marker_stride(len(xs))
+    steps = np.flatnonzero(np.diff(threshold, prepend=np.nan) != 0)
+    steps = np.append(steps, len(ts) - 1) if len(ts) > 1 else steps
     return {
-        "iterates": _wire(x=xs, y=ys),
-        "markers": _wire(x=xs[::stride], y=ys[::stride], step=np.arange(len(xs))[::stride]),
-        "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=traj.sharpness,
-                     threshold=threshold),
+        "iterates": _wire(x=xs, y=ys, step=np.arange(len(xs))),
+        "markers": np.arange(0, len(xs), marker_stride(len(xs))),
+        "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=traj.sharpness),
+        "threshold_steps": _wire(t=ts[steps], threshold=threshold[steps]),
         "threshold_line": float(threshold[0]) if len(threshold) else np.nan,
         "eos": float(ts[k]) if k is not None else np.nan,
     }
@@ -148,20 +160,27 @@ def landscape(model, traj=None, threshold=None, flow=None, start=None) -> dict:
         layers["curve"] = hv.Curve((back["curve"]["x"], back["curve"]["y"]), x, y, label="L")
     if threshold is not None:
         sharp = hv.Dimension("sharpness", label="sharpness of the minimum")
-        for name, cols in manifold_data(model, float(np.asarray(threshold).flat[-1])).items():
-            layers[name] = hv.Points(cols, [x, y], [sharp], label=name.replace("_", " "))
+        data = manifold_data(model, float(np.asarray(threshold).flat[-1]))
+        for name in ("manifold_settles", "manifold_unstable"):
+            layers[name] = hv.Points(_rows(data["manifold"], data[name]), [x, y], [sharp],
+                                     label=name.replace("_", " "))
     if traj is not None:
         data = run_data(model, traj, threshold if threshold is not None else
                         np.full(len(traj.loss), np.inf))
         cols = data["iterates"]
         layers["path"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="iterates")
-        layers["iterates"] = hv.Points(data["markers"], [x, y], ["step"], label="iterates")
+        layers["iterates"] = hv.Points(_rows(cols, data["markers"]), [x, y], ["step"],
+                                       label="iterates")
     if start is not None:
         layers["start"] = hv.Points(start_data(model, start)["start"], [x, y], label="start")
     if flow is not None:
         cols = flow_data(model, flow)["flow"]
         layers["flow"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="gradient flow")
     return layers
+
+
+def _rows(columns: dict, rows) -> dict:
+    return {k: np.asarray(v)[rows] for k, v in columns.items()}
 
 
 def _t_dim(x_axis: str) -> hv.Dimension:
@@ -186,8 +205,10 @@ def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step") ->
     data = run_data(model, traj, threshold, x_axis)
     t, sharp = _t_dim(x_axis), hv.Dimension("sharpness", label="sharpness S")
     run = data["run"]
+    steps = data["threshold_steps"]
     layers = {"sharpness": hv.Curve((run["t"], run["sharpness"]), t, sharp, label="sharpness"),
-              "threshold": hv.Curve((run["t"], run["threshold"]), t, sharp, label="2/η"),
+              "threshold": interpolate_curve(hv.Curve((steps["t"], steps["threshold"]), t, sharp,
+                                                      label="2/η"), interpolation="steps-post"),
               "threshold_line": hv.HLine(data["threshold_line"]),
               "eos": hv.VLine(data["eos"])}
     if flow is not None:

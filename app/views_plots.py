@@ -17,7 +17,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots
-from .canvas import configure_landscape, curves_canvas, landscape_canvas, set_x_label
+from .figures import configure_landscape, curves_canvas, landscape_canvas, set_x_label
 from .state import ExplorerState, RunResult, run
 
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",

@@ -18,12 +18,24 @@ def test_run_data_columns(xyzw_run):
     r = xyzw_run
     data = plots.run_data(r.spec.model, r.traj, r.threshold)
     n = len(r.traj.loss)
-    assert set(data["iterates"]) == {"x", "y"} and len(data["iterates"]["x"]) == n
+    assert set(data["iterates"]) == {"x", "y", "step"} and len(data["iterates"]["x"]) == n
     assert np.allclose(data["iterates"]["x"], r.traj.params[:, 0], rtol=1e-6)
     assert np.allclose(data["iterates"]["y"], r.traj.params[:, 1], rtol=1e-6)
+    assert np.array_equal(data["iterates"]["step"], np.arange(n))
     assert np.array_equal(data["run"]["t"], np.arange(n))
     assert np.allclose(data["run"]["sharpness"], r.traj.sharpness, rtol=1e-6)
-    assert data["markers"]["step"][0] == 0 and len(data["markers"]["x"]) <= plots.MAX_MARKERS + 1
+    # the dots are rows of the iterates, every k-th with k odd, starting at the start
+    markers = data["markers"]
+    assert markers[0] == 0 and len(markers) <= plots.MAX_MARKERS + 1
+    assert np.all(np.diff(markers) == plots.marker_stride(n)) and markers[-1] < n
+
+
+def test_threshold_staircase_has_a_point_per_eta_and_one_at_the_end():
+    state = ExplorerState(model="quadratic", steps=20, drop_step=10, eta=1.0, drop_eta=0.5)
+    r = state.run()
+    steps = plots.run_data(r.spec.model, r.traj, r.threshold)["threshold_steps"]
+    assert steps["t"].tolist() == [0.0, 10.0, 20.0]
+    assert steps["threshold"].tolist() == [2.0, 4.0, 4.0]
 
 
 def test_threshold_line_sits_at_two_over_eta(xyzw_run):
@@ -60,7 +72,9 @@ def test_time_axis_uses_cumulative_eta():
 def test_manifold_splits_at_two_over_eta(eta):
     model = dynamics.MODELS["x2y2"]
     data = plots.manifold_data(model, 2 / eta)
-    settles, unstable = data["manifold_settles"], data["manifold_unstable"]
+    assert np.array_equal(data["manifold_unstable"], ~data["manifold_settles"])
+    settles = {k: v[data["manifold_settles"]] for k, v in data["manifold"].items()}
+    unstable = {k: v[data["manifold_unstable"]] for k, v in data["manifold"].items()}
     assert len(settles["x"]) > 0 and len(unstable["x"]) > 0
     assert np.all(settles["sharpness"] <= 2 / eta + 1e-4)
     assert np.all(unstable["sharpness"] > 2 / eta - 1e-4)
@@ -89,8 +103,8 @@ def test_one_parameter_models_plot_the_curve_with_iterates():
     it = layers["iterates"]
     assert np.allclose(it.dimension_values("y"), r.traj.loss[:: plots.marker_stride(51)],
                        rtol=1e-5, atol=1e-12)
-    minima = plots.manifold_data(r.spec.model, 2 / r.spec.eta)["manifold_settles"]
-    assert sorted(minima["x"].tolist()) == [0.0, 1.0]
+    data = plots.manifold_data(r.spec.model, 2 / r.spec.eta)
+    assert sorted(data["manifold"]["x"][data["manifold_settles"]].tolist()) == [0.0, 1.0]
 
 
 def test_flow_layers_empty_without_flow_and_filled_with(xyzw_run):
@@ -128,3 +142,39 @@ def test_manifold_colours_follow_the_colour_bar():
     assert out.dtype == np.uint32
     assert [hex(v) for v in out] == ["0xff", "0xff", "0xff0000ff", "0xff00ff", "0xffff",
                                      "0xffff", "0xffff", "0x808080ff"]
+
+
+def test_a_new_run_sends_only_the_columns_that_changed(xyzw_run):
+    """Unchanged columns stay in the browser; row selections and short columns are JSON."""
+    from bokeh.document import Document
+    from bokeh.document.events import ColumnDataChangedEvent
+
+    from app.figures import configure_landscape, curves_canvas, landscape_canvas
+
+    r = xyzw_run
+    model = r.spec.model
+    curves, land = curves_canvas(), landscape_canvas()
+    doc = Document()
+    for fig in curves.figures + land.figures:
+        doc.add_root(fig)
+    configure_landscape(land, model, plots.background_data(model, resolution=20))
+
+    def layers(result):
+        data = plots.run_data(model, result.traj, result.threshold)
+        data.update(plots.manifold_data(model, float(result.threshold[-1])))
+        return data
+
+    for canvas in (curves, land):
+        canvas.push(layers(r))
+    events = []
+    doc.on_change(lambda event: events.append(event))
+    other = ExplorerState(model="xyzw", steps=500, eta=0.21).run()
+    for canvas in (curves, land):
+        canvas.push(layers(other))
+    sent = {e.model.name: set(e.cols) for e in events if isinstance(e, ColumnDataChangedEvent)}
+    assert sent == {"run": {"loss", "sharpness"}, "iterates": {"x", "y"},
+                    "threshold_steps": {"threshold"}}
+    assert isinstance(curves.sources["threshold_steps"].data["threshold"], list)
+    settles = land.filters["manifold_settles"][0].booleans
+    assert settles == (plots.manifold_points(model)["sharpness"] <= 2 / 0.21).tolist()
+    assert land.filters["markers"][0].indices == layers(other)["markers"].tolist()
