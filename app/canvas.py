@@ -10,9 +10,22 @@ themselves are built in ``figures.py``.
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import BooleanFilter, ColumnDataSource, LegendItem, LinearColorMapper, Span
+from bokeh.models import ColumnDataSource, CustomJSFilter, LegendItem, LinearColorMapper, Span
 
 SHORT = 64   # columns up to this length travel as JSON lists, not binary buffers
+# rows start:stop:step of a source, clamped to the rows it has (a new range and new columns
+# arrive in one message, in either order)
+ROWS_JS = """
+const n = source.get_length() ?? 0
+const rows = []
+for (let i = start; i < Math.min(stop, n); i += step) rows.push(i)
+return rows
+"""
+
+
+def row_filter() -> CustomJSFilter:
+    """A filter drawing the rows ``range(start, stop, step)`` of its glyph's source."""
+    return CustomJSFilter(args={"start": 0, "stop": 0, "step": 1}, code=ROWS_JS)
 
 
 class Canvas:
@@ -24,7 +37,7 @@ class Canvas:
         self.figures, self.sources, self.spans = list(figures), sources, spans
         self.optional = optional   # layer name -> legend entries shown only with data
         self.colours = colours or {}   # layer name -> (column, mapper): coloured here
-        self.filters = filters or {}   # layer name -> IndexFilter / BooleanFilter of a source
+        self.filters = filters or {}   # layer name -> its row_filter()
         for items in optional.values():
             for item in items:
                 item.visible = False   # every source starts empty
@@ -36,20 +49,12 @@ class Canvas:
         return self.figures[0]
 
     def push(self, layers: dict) -> None:
-        """Update every named layer given, skipping what did not change.
-
-        A row selection that fits the rows already in the browser goes first, the others
-        after the new columns, so the browser never selects rows it does not have.
-        """
-        later = []
+        """Update every named layer given, skipping what did not change."""
         for name, value in layers.items():
             if name in self.filters:
-                rows = np.asarray(value)
-                fits = rows.dtype == bool or len(rows) == 0 or rows.max() < self._length(name)
-                if fits:
-                    self._select(name, rows)
-                else:
-                    later.append((name, rows))
+                rows = {"start": value.start, "stop": value.stop, "step": value.step}
+                if self.filters[name].args != rows:
+                    self.filters[name].args = rows
             elif name in self.spans:
                 loc = float(value) if value is not None and np.isfinite(value) else None
                 for span in self.spans[name]:
@@ -57,19 +62,6 @@ class Canvas:
                         span.location = loc
             elif name in self.sources:
                 self._replace(name, value)
-        for name, rows in later:
-            self._select(name, rows)
-
-    def _length(self, name: str) -> int:
-        data = self.filters[name][1].data
-        return len(next(iter(data.values()))) if data else 0
-
-    def _select(self, name: str, rows: np.ndarray) -> None:
-        flt = self.filters[name][0]
-        attr = "booleans" if isinstance(flt, BooleanFilter) else "indices"
-        new = rows.tolist()
-        if getattr(flt, attr) != new:
-            setattr(flt, attr, new)
 
     def _replace(self, name: str, value: dict) -> None:
         source = self.sources[name]

@@ -7,12 +7,12 @@ viridis.
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import (BooleanFilter, CDSView, ColorBar, ColumnDataSource, DataRange1d,
-                          IndexFilter, Legend, LegendItem, LinearColorMapper, Range1d, Span)
+from bokeh.models import (CDSView, ColorBar, ColumnDataSource, DataRange1d, Legend, LegendItem,
+                          LinearColorMapper, Range1d, Span)
 from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 
-from .canvas import Canvas
+from .canvas import Canvas, row_filter
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
                                                 "#D55E00", "#CC79A7")
@@ -56,25 +56,23 @@ def landscape_canvas(width=490, height=540) -> Canvas:
     src["manifold"] = _empty("x", "y", "sharpness", "color")
     src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
     # rows of "iterates" drawn as dots, and the minima on either side of 2/η
-    filters = {"markers": (IndexFilter(indices=[]), src["iterates"]),
-               "manifold_settles": (BooleanFilter(booleans=[]), src["manifold"]),
-               "manifold_unstable": (BooleanFilter(booleans=[]), src["manifold"])}
+    filters = {name: row_filter() for name in ("markers", "manifold_settles", "manifold_unstable")}
     loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
     fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
               level="image")
     fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
     sharp_map = LinearColorMapper(palette=Viridis256)
     settles = fig.scatter("x", "y", source=src["manifold"], size=9, color="color",
-                          view=CDSView(filter=filters["manifold_settles"][0]))
+                          view=CDSView(filter=filters["manifold_settles"]))
     unstable = fig.scatter("x", "y", source=src["manifold"], size=6, marker="x",
                            line_width=1.5, alpha=0.7, color="color",
-                           view=CDSView(filter=filters["manifold_unstable"][0]))
+                           view=CDSView(filter=filters["manifold_unstable"]))
     flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
     fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
     iterates = fig.scatter("x", "y", source=src["iterates"], size=6, line_color=None,
                            fill_color={"field": "step", "transform": step_map},
-                           view=CDSView(filter=filters["markers"][0]))
+                           view=CDSView(filter=filters["markers"]))
     start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
                         fill_color="white", line_color="black", line_width=2)
     items = [("minima, S ≤ 2/η: GD can settle", settles),

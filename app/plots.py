@@ -4,10 +4,9 @@ Two levels, one truth. The ``*_data`` functions turn arrays into named layers of
 columns (``{"iterates": {"x": …, "y": …, "step": …}, …}``); the live canvas pushes those
 straight into Bokeh data sources (the hot path of a slider move, so no element objects are
 built there). The element functions wrap the same columns as HoloViews elements for
-notebooks, export and tests. A number instead of columns is a line position (NaN: none); an
-array of row numbers or a boolean mask selects rows of another layer (``markers`` of
-``iterates``, ``manifold_settles`` of ``manifold``), so a new run sends the rows it picks,
-not copies of them.
+notebooks, export and tests. A number instead of columns is a line position (NaN: none); a
+``range`` picks rows of another layer (``markers`` of ``iterates``, ``manifold_settles`` of
+``manifold``), so a new run sends three numbers, not copies of the rows.
 """
 from __future__ import annotations
 
@@ -58,18 +57,21 @@ def manifold_points(model) -> dict:
         values.append(np.asarray(seg.sharpness, dtype=float))
     pts = np.concatenate(pts) if pts else np.zeros((0, 2))
     values = np.concatenate(values) if values else np.zeros(0)
-    return {"x": pts[:, 0], "y": pts[:, 1], "sharpness": values}
+    order = np.argsort(values, kind="stable")   # flattest first: 2/η splits it in two runs
+    return {"x": pts[order, 0], "y": pts[order, 1], "sharpness": values[order]}
 
 
 def manifold_data(model, threshold: float) -> dict:
     """The minima, split at 2/η: where GD can settle (S ≤ 2/η) and where it cannot.
 
-    ``manifold`` holds every minimum; the two masks pick its rows on either side of 2/η.
+    ``manifold`` holds every minimum, flattest first; the two ranges are its rows on either
+    side of 2/η.
     """
     points = manifold_points(model)
-    settles = points["sharpness"] <= threshold
-    return {"manifold": _wire(**points), "manifold_settles": settles,
-            "manifold_unstable": ~settles}
+    k = int(np.searchsorted(points["sharpness"], threshold, side="right"))
+    n = len(points["sharpness"])
+    return {"manifold": _wire(**points), "manifold_settles": range(0, k),
+            "manifold_unstable": range(k, n)}
 
 
 def plane_coords(model, params, loss=None) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +113,7 @@ def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     steps = np.append(steps, len(ts) - 1) if len(ts) > 1 else steps
     return {
         "iterates": _wire(x=xs, y=ys, step=np.arange(len(xs))),
-        "markers": np.arange(0, len(xs), marker_stride(len(xs))),
+        "markers": range(0, len(xs), marker_stride(len(xs))),
         "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=traj.sharpness),
         "threshold_steps": _wire(t=ts[steps], threshold=threshold[steps]),
         "threshold_line": float(threshold[0]) if len(threshold) else np.nan,
@@ -179,8 +181,8 @@ def landscape(model, traj=None, threshold=None, flow=None, start=None) -> dict:
     return layers
 
 
-def _rows(columns: dict, rows) -> dict:
-    return {k: np.asarray(v)[rows] for k, v in columns.items()}
+def _rows(columns: dict, rows: range) -> dict:
+    return {k: np.asarray(v)[rows.start:rows.stop:rows.step] for k, v in columns.items()}
 
 
 def _t_dim(x_axis: str) -> hv.Dimension:

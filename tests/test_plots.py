@@ -26,8 +26,8 @@ def test_run_data_columns(xyzw_run):
     assert np.allclose(data["run"]["sharpness"], r.traj.sharpness, rtol=1e-6)
     # the dots are rows of the iterates, every k-th with k odd, starting at the start
     markers = data["markers"]
-    assert markers[0] == 0 and len(markers) <= plots.MAX_MARKERS + 1
-    assert np.all(np.diff(markers) == plots.marker_stride(n)) and markers[-1] < n
+    assert markers == range(0, n, plots.marker_stride(n)) and markers.step % 2 == 1
+    assert len(markers) <= plots.MAX_MARKERS + 1
 
 
 def test_threshold_staircase_has_a_point_per_eta_and_one_at_the_end():
@@ -72,9 +72,10 @@ def test_time_axis_uses_cumulative_eta():
 def test_manifold_splits_at_two_over_eta(eta):
     model = dynamics.MODELS["x2y2"]
     data = plots.manifold_data(model, 2 / eta)
-    assert np.array_equal(data["manifold_unstable"], ~data["manifold_settles"])
-    settles = {k: v[data["manifold_settles"]] for k, v in data["manifold"].items()}
-    unstable = {k: v[data["manifold_unstable"]] for k, v in data["manifold"].items()}
+    points, low, high = data["manifold"], data["manifold_settles"], data["manifold_unstable"]
+    assert low.start == 0 and low.stop == high.start and high.stop == len(points["x"])
+    settles = {k: v[low.start:low.stop] for k, v in points.items()}
+    unstable = {k: v[high.start:high.stop] for k, v in points.items()}
     assert len(settles["x"]) > 0 and len(unstable["x"]) > 0
     assert np.all(settles["sharpness"] <= 2 / eta + 1e-4)
     assert np.all(unstable["sharpness"] > 2 / eta - 1e-4)
@@ -104,7 +105,8 @@ def test_one_parameter_models_plot_the_curve_with_iterates():
     assert np.allclose(it.dimension_values("y"), r.traj.loss[:: plots.marker_stride(51)],
                        rtol=1e-5, atol=1e-12)
     data = plots.manifold_data(r.spec.model, 2 / r.spec.eta)
-    assert sorted(data["manifold"]["x"][data["manifold_settles"]].tolist()) == [0.0, 1.0]
+    settles = data["manifold_settles"]
+    assert sorted(data["manifold"]["x"][settles.start:settles.stop].tolist()) == [0.0, 1.0]
 
 
 def test_flow_layers_empty_without_flow_and_filled_with(xyzw_run):
@@ -145,7 +147,7 @@ def test_manifold_colours_follow_the_colour_bar():
 
 
 def test_a_new_run_sends_only_the_columns_that_changed(xyzw_run):
-    """Unchanged columns stay in the browser; row selections and short columns are JSON."""
+    """Unchanged columns stay in the browser; row ranges and short columns are JSON."""
     from bokeh.document import Document
     from bokeh.document.events import ColumnDataChangedEvent
 
@@ -175,6 +177,10 @@ def test_a_new_run_sends_only_the_columns_that_changed(xyzw_run):
     assert sent == {"run": {"loss", "sharpness"}, "iterates": {"x", "y"},
                     "threshold_steps": {"threshold"}}
     assert isinstance(curves.sources["threshold_steps"].data["threshold"], list)
-    settles = land.filters["manifold_settles"][0].booleans
-    assert settles == (plots.manifold_points(model)["sharpness"] <= 2 / 0.21).tolist()
-    assert land.filters["markers"][0].indices == layers(other)["markers"].tolist()
+    sharpness = plots.manifold_points(model)["sharpness"]
+    k = int(np.sum(sharpness <= 2 / 0.21))
+    assert dict(land.filters["manifold_settles"].args) == {"start": 0, "stop": k, "step": 1}
+    assert dict(land.filters["manifold_unstable"].args) == {"start": k, "stop": len(sharpness),
+                                                            "step": 1}
+    markers = layers(other)["markers"]
+    assert dict(land.filters["markers"].args) == {"start": 0, "stop": 501, "step": markers.step}
