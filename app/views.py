@@ -7,6 +7,7 @@ import panel as pn
 from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
+from .paint import paint_patch
 from .state import ExplorerState
 from .views_controls import Controls
 from .views_plots import Dashboard
@@ -53,6 +54,7 @@ class Explorer(Viewer):
         self._sync_url()
         if pn.state.curdoc is not None:   # name every control for screen readers
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
+            pn.state.curdoc.js_on_event("document_ready", paint_patch())
 
     def _sync_url(self) -> None:
         """Mirror every control in the query string (the bad values already dropped).

@@ -28,6 +28,21 @@ def test_page_loads_without_console_errors(explorer, server_url):
     assert explorer.errors == []
 
 
+def test_repaint_patch_is_on_for_the_bokeh_it_was_written_for(explorer, server_url):
+    """app/paint.py patches BokehJS 3.9 internals; on another version it must stand aside."""
+    explorer.open(server_url)
+    explorer.page.wait_for_function("() => window.__eos_paint_patched !== undefined ||"
+                                    " !Bokeh.version.startsWith('3.9.')", timeout=10000)
+    patched, version = explorer.page.evaluate(
+        "() => [window.__eos_paint_patched === true, Bokeh.version]")
+    assert patched == version.startswith("3.9.")
+    # same text: the <style> element is left alone (no style invalidation)
+    kept = explorer.page.evaluate(
+        "() => { const S = new (Bokeh.require('core/dom').InlineStyleSheet)(':host {}');"
+        " const node = S.el.firstChild; S.replace(':host {}'); return S.el.firstChild === node; }")
+    assert kept == patched
+
+
 def test_every_control_has_an_accessible_name(explorer, server_url):
     explorer.open(server_url)
     page = explorer.page

@@ -1,0 +1,58 @@
+"""Two BokehJS 3.9 repaint costs, patched in the page until Bokeh ships its own fixes.
+
+Every repaint of a figure, BokehJS 3.9 (a) rewrites the ``<style>`` of every renderer's DOM
+element, even with the same text, and (b) reads each visual property (colour, width, font…)
+from the CSS cascade (``getComputedStyle(el).getPropertyValue("--bk-…")``) before using the
+model's value. Each rewrite invalidates the page's styles, so the next read forces a style
+recalculation: 25 of them per η step here, half of a 40 ms software repaint of the three
+canvases (bokeh/bokeh#15286). The patch (a) skips a rewrite whose text is unchanged and
+(b) caches each visual's CSS reads until the end of the current task, as upstream does
+after bokeh/bokeh#15205. Both keep what is drawn the same. These are private BokehJS
+internals, so the patch checks the version and that the functions exist, and does nothing
+otherwise.
+"""
+from __future__ import annotations
+
+from bokeh.models import CustomJS
+
+PATCHED_VERSIONS = ("3.9.",)   # later releases cache CSS reads themselves (bokeh#15205)
+
+PAINT_JS = """
+if (!window.__eos_paint_patched && PATCHED_VERSIONS.some((v) => Bokeh.version.startsWith(v))) {
+  window.__eos_paint_patched = true
+  let visual = null, dom = null
+  try {
+    visual = Bokeh.require("core/visuals/visual")
+    dom = Bokeh.require("core/dom")
+  } catch (error) {}
+  const props = visual?.VisualProperties?.prototype
+  if (typeof props?._get_css_value === "function") {
+    const lookup = props._get_css_value
+    props._get_css_value = function (name) {
+      let cache = this.__eos_css
+      if (cache == null) {   // valid until the current task (one repaint) is over
+        cache = this.__eos_css = new Map()
+        queueMicrotask(() => { this.__eos_css = null })
+      }
+      let value = cache.get(name)
+      if (value === undefined) {
+        value = lookup.call(this, name)
+        cache.set(name, value)
+      }
+      return value
+    }
+  }
+  const sheet = dom?.InlineStyleSheet?.prototype
+  if (typeof sheet?._update === "function") {
+    const update = sheet._update
+    sheet._update = function (css) {
+      if (this.el.textContent !== css) update.call(this, css)
+    }
+  }
+}
+"""
+
+
+def paint_patch() -> CustomJS:
+    """The patch as a callback (run it once the document is ready; it runs once a page)."""
+    return CustomJS(args={"PATCHED_VERSIONS": list(PATCHED_VERSIONS)}, code=PAINT_JS)
