@@ -17,6 +17,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots
+from .readout import Readout
 from .figures import configure_landscape, curves_canvas, landscape_canvas, set_x_label
 from .state import ExplorerState, RunResult, run
 
@@ -43,12 +44,7 @@ class Dashboard(Viewer):
         self._background_key = None
         self.error = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width", margin=(0, 10))
-        self.verdict = pn.pane.Alert("", alert_type="info", sizing_mode="stretch_width",
-                                     margin=(0, 10), styles={"font-size": "16px"})
-        # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
-        self.verdict.height = 64
-        self.numbers = pn.pane.Markdown("", styles={"font-size": "15px"}, margin=(0, 10, 6, 10),
-                                        height=52)   # two lines: four parameters fit
+        self.readout = Readout()
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
         self.landscape.figure.on_event(Tap, self._on_tap)
@@ -118,7 +114,7 @@ class Dashboard(Viewer):
             title = dynamics.OPTIMIZERS[result.spec.optimizer].title
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
-            self._readout(result)
+            self.readout.show(result)
 
     def _ensure_landscape(self, model) -> None:
         key = (model.name, model.consts)
@@ -135,21 +131,7 @@ class Dashboard(Viewer):
         else:
             self.state.x0 = round(float(event.x), 4)
 
-    def _readout(self, result: RunResult) -> None:
-        traj = result.traj
-        final_threshold = float(result.threshold[-1])
-        s_final = float(traj.sharpness[-1])
-        relation = "<" if s_final < final_threshold else "≥"
-        where = ", ".join(f"{n} = {v:.4g}" for n, v in
-                          zip(result.spec.model.param_names, traj.params[-1]))
-        self.numbers.object = (
-            f"**final loss** {traj.loss[-1]:.3e} &nbsp;·&nbsp; **final sharpness** "
-            f"{s_final:.4g} {relation} 2/η = {final_threshold:.4g} &nbsp;·&nbsp; "
-            f"**final θ** ({where}) after {len(traj.loss) - 1} steps")
-        self.verdict.object = result.verdict
-        self.verdict.alert_type = result.level
-
     def __panel__(self):
         plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
-        return pn.Column(self.error, self.verdict, self.numbers, plots_row,
+        return pn.Column(self.error, *self.readout.panes(), plots_row,
                          sizing_mode="stretch_width")
