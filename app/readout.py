@@ -1,30 +1,31 @@
 """The run read out under the plots: the verdict in plain words, then the final numbers.
 
-Two raw Bokeh ``Div`` models of fixed height, updated by setting their text: one small
-model change per run, no Markdown rendering on the server and no layout change in the
-page (Panel's Alert and Markdown panes cost ~6 ms of server time per η step). The verdict
-box is coloured like Panel's Alert, from the same theme variables (inline styles: Panel's
-design replaces a raw model's stylesheets).
+Two of Panel's ``HTML`` Bokeh models of fixed height, updated by setting their text: one
+small model change per run and no Markdown rendering on the server (Panel's Alert and
+Markdown panes cost ~6 ms of server time per η step), and in the browser only the element's
+HTML is replaced (a Bokeh ``Div`` would re-lay-out the whole page, ~20 ms). The verdict box
+is coloured like Panel's Alert, from the same theme variables, by inline styles in its own
+HTML (Panel's design replaces a raw model's stylesheets), so a new level is no extra change.
 """
 from __future__ import annotations
 
 from html import escape
 
 import panel as pn
-from bokeh.models import Div
+from panel.models import HTML
 
 from .runs import RunResult
 
-BOX = {"font-size": "16px", "display": "flex", "align-items": "center",
-       "padding": "0.75rem 1.25rem", "border": "1px solid transparent",
-       "border-radius": "0.25rem", "box-sizing": "border-box"}
+HEIGHT = 64   # px, room for two lines
+BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: center; "
+       "padding: 0 1.25rem; border: 1px solid var(--{level}-border-subtle); "
+       "border-radius: 0.25rem; background-color: var(--{level}-bg-subtle); "
+       "color: var(--{level}-text-color); font-size: 16px")
 
 
-def alert_styles(level: str) -> dict[str, str]:
-    """The verdict box in the colours of a Panel Alert of type ``level``."""
-    return {**BOX, "color": f"var(--{level}-text-color)",
-            "background-color": f"var(--{level}-bg-subtle)",
-            "border-color": f"var(--{level}-border-subtle)"}
+def alert_html(sentence: str, level: str) -> str:
+    """``sentence`` in a box coloured like a Panel Alert of type ``level``."""
+    return f'<div style="{BOX.format(height=HEIGHT, level=level)}">{escape(sentence)}</div>'
 
 
 class Readout:
@@ -32,9 +33,8 @@ class Readout:
 
     def __init__(self):
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
-        self.verdict = Div(text="", height=64, sizing_mode="stretch_width",
-                           styles=alert_styles("info"))
-        self.numbers = Div(text="", height=52, sizing_mode="stretch_width",
+        self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width")
+        self.numbers = HTML(text="", height=52, sizing_mode="stretch_width",
                            styles={"font-size": "15px"})   # two lines: four parameters fit
 
     def show(self, result: RunResult) -> None:
@@ -44,14 +44,11 @@ class Readout:
         relation = "&lt;" if s_final < final_threshold else "≥"
         where = ", ".join(f"{n} = {v:.4g}" for n, v in
                           zip(result.spec.model.param_names, traj.params[-1]))
-        self.numbers.text = (
+        self.numbers.text = escape(   # the model's text is escaped HTML (as Panel sends it)
             f"<b>final loss</b> {traj.loss[-1]:.3e} &nbsp;·&nbsp; <b>final sharpness</b> "
             f"{s_final:.4g} {relation} 2/η = {final_threshold:.4g} &nbsp;·&nbsp; "
             f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps")
-        self.verdict.text = escape(result.verdict)
-        styles = alert_styles(result.level)
-        if dict(self.verdict.styles) != styles:
-            self.verdict.styles = styles
+        self.verdict.text = escape(alert_html(result.verdict, result.level))
 
     def panes(self) -> list:
         return [pn.pane.Bokeh(self.verdict, margin=(0, 10), sizing_mode="stretch_width"),
