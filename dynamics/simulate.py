@@ -1,9 +1,9 @@
 """One run of an optimizer from one start: ``simulate(...) -> Trajectory``.
 
-The steps run in fixed-length chunks of ``CHUNK`` steps through one jitted ``lax.scan``
-per (loss, optimizer, dim): η (per step), the start, the step offset and the number of
-valid steps are traced values, so a new η, start, schedule or length never recompiles.
-Loss and sharpness are computed for a whole chunk at once, vectorized.
+The steps run in blocks of up to ``STEP_BLOCK`` through one jitted ``while_loop`` per
+(loss, optimizer, dim): η (per step), the start, the step offset and the number of steps
+are traced values, so a new η, start, schedule or length never recompiles. Loss and
+sharpness of the iterates are then computed vectorized, on every core (``metrics.py``).
 """
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import flow as _flow
-from .checks import (CHUNK, DIVERGENCE_BOUND, check_params, check_seed, check_steps,
+from .checks import (DIVERGENCE_BOUND, check_params, check_seed, check_steps,
                      eta_per_step,
                      resolve_model, resolve_optimizer)
 from ._types import Schedule
 from .model import Model
-from .sharpness import Metrics
+from .metrics import STAGE, Metrics
+
+STEP_BLOCK = STAGE - 1  # steps per call of the compiled step runner
 
 
 
@@ -65,8 +67,13 @@ def is_bad(theta):
 
 
 @functools.lru_cache(maxsize=None)
-def chunk_runner(loss_fn, components_fn, optimizer: str):
-    """The compiled chunk of CHUNK steps for one (loss, optimizer); shapes fix the dim."""
+def step_runner(loss_fn, components_fn, optimizer: str):
+    """Compiled: up to STEP_BLOCK steps for one (loss, optimizer); shapes fix the dim.
+
+    A ``while_loop`` runs exactly ``n_valid`` steps (or stops at the first bad iterate)
+    and writes them into a fixed (STEP_BLOCK + 1, dim) buffer, row 0 being the start: one
+    compiled program for any length, and a short run costs only its own steps.
+    """
     from .optimizers import OPTIMIZERS
 
     opt = OPTIMIZERS[optimizer]
@@ -77,25 +84,22 @@ def chunk_runner(loss_fn, components_fn, optimizer: str):
 
     def run(theta0, consts, etas, k0, n_valid, seed):
         key = jax.random.PRNGKey(seed)
-        def body(carry, x):
-            theta, dead_at = carry
-            j, eta = x
+
+        def body(carry):
+            j, theta, rows, _ = carry
             loss, grad = value_and_grad(theta, consts)
             if opt.stochastic:
                 m = components_fn(theta, consts).shape[0]
                 i = jax.random.randint(jax.random.fold_in(key, k0 + j), (), 0, m)
                 grad = component_grad(theta, consts, i)
-            new = opt.update(theta, grad, loss, eta)
-            live = (j < n_valid) & (dead_at < 0)
-            bad = live & is_bad(new)
-            dead_at = jnp.where(bad, j + 1, dead_at)
-            theta = jnp.where(live & ~bad, new, theta)
-            return (theta, dead_at), theta
+            new = opt.update(theta, grad, loss, etas[j])
+            rows = jax.lax.dynamic_update_index_in_dim(rows, new, j + 1, 0)
+            return j + 1, new, rows, is_bad(new)
 
-        init = (theta0, jnp.asarray(-1, dtype=jnp.int32))
-        xs = (jnp.arange(CHUNK, dtype=jnp.int32), etas)
-        (theta, dead_at), thetas = jax.lax.scan(body, init, xs)
-        return jnp.concatenate([theta0[None], thetas]), dead_at
+        rows = jnp.zeros((STEP_BLOCK + 1, theta0.shape[0])).at[0].set(theta0)
+        carry = (jnp.asarray(0, jnp.int32), theta0, rows, jnp.asarray(False))
+        j, _, rows, bad = jax.lax.while_loop(lambda c: (c[0] < n_valid) & ~c[3], body, carry)
+        return rows, jnp.where(bad, j, -1)
 
     return jax.jit(run)
 
@@ -127,7 +131,7 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     if opt.continuous:
         thetas, dead_at = _flow.solve(model, theta, etas, job)
     else:
-        thetas, dead_at = _run_chunks(model, opt, theta, etas, check_seed(seed), job)
+        thetas, dead_at = _run_blocks(model, opt, theta, etas, check_seed(seed), job)
     loss, sharp = job.result()
     n = len(loss)
     # An overflowing loss or Hessian counts as divergence too: nothing non-finite leaves here.
@@ -145,31 +149,31 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
                       model=model, optimizer=opt.name)
 
 
-def _run_chunks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int,
+def _run_blocks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int,
                 job: Metrics):
-    """Run all steps chunk by chunk, feeding ``job``; returns (iterates, diverged_at or None)."""
-    run = chunk_runner(model.loss_fn, model.components_fn, opt.name)
+    """Run all steps block by block, feeding ``job``; returns (iterates, diverged_at or None)."""
+    run = step_runner(model.loss_fn, model.components_fn, opt.name)
     consts = model.consts_array
     steps = len(etas)
-    padded = np.concatenate([etas, np.full(CHUNK, etas[-1])])
+    padded = np.concatenate([etas, np.full(STEP_BLOCK, etas[-1])])
     pieces = []
     k = 0
     while k < steps:
-        n_valid = min(CHUNK, steps - k)
-        out, dead = run(theta, consts, padded[k:k + CHUNK], np.int32(k), np.int32(n_valid),
+        n_valid = min(STEP_BLOCK, steps - k)
+        out, dead = run(theta, consts, padded[k:k + STEP_BLOCK], np.int32(k), np.int32(n_valid),
                         np.uint32(seed))
-        thetas, dead = np.asarray(out), int(dead)
-        first = 0 if k == 0 else 1  # a chunk repeats its start, the last iterate before it
+        rows, dead = np.asarray(out), int(dead)
+        first = 0 if k == 0 else 1  # a block repeats its start, the last iterate before it
         stop = n_valid + 1 if dead < 0 else dead
-        pieces.append(thetas[first:stop])
-        job.submit(pieces[-1])
+        job.submit(rows, first, stop)
+        pieces.append(rows[first:stop])
         if dead >= 0:
             return np.concatenate(pieces), k + dead
-        theta = thetas[n_valid]
+        theta = rows[n_valid]
         k += n_valid
         rest = steps - k
         # A deterministic fixed point stays fixed: fill the rest without stepping.
-        if (rest > 0 and not opt.stochastic and np.array_equal(thetas[n_valid], thetas[n_valid - 1])
+        if (rest > 0 and not opt.stochastic and np.array_equal(rows[n_valid], rows[n_valid - 1])
                 and np.all(etas[k:] == etas[k - 1])):
             pieces.append(np.repeat(theta[None], rest, axis=0))
             job.submit(theta[None], repeat=rest)

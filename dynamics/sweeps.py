@@ -19,7 +19,7 @@ from ._config import devices
 from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_seed, check_steps,
                      resolve_model, resolve_optimizer)
 from .cells import Block
-from .sharpness import metrics
+from .metrics import metrics
 
 BLOCK = 16384         # cells per block (at most): bounds memory, keeps rounds few
 DEFAULT_TOL = 1e-9

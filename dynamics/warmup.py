@@ -9,7 +9,7 @@ from .checks import CHUNK
 from .models import MODELS
 from .optimizers import optimizers_for
 from .simulate import simulate
-from .sharpness import METRIC_BLOCK
+from .metrics import WINDOW
 from ._config import devices
 
 
@@ -19,7 +19,7 @@ def warm_up(models=None) -> int:
     The runs are long enough to reach every CPU device with a block of metrics, so no
     later run of any length compiles again.
     """
-    steps = max(CHUNK, METRIC_BLOCK * len(devices())) + 1
+    steps = max(CHUNK, WINDOW * len(devices())) + 1
     count = 0
     for model in (MODELS.values() if models is None else models):
         for name in optimizers_for(model):
