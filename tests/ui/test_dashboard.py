@@ -71,6 +71,18 @@ def test_keyboard_eta_moves_the_line_and_the_run(explorer, server_url):
     explorer.wait_until("() => window.location.search.includes('eta=')")
 
 
+def test_clicking_a_legend_entry_hides_its_curve(explorer, server_url):
+    """Legends draw stand-ins (app/figures.py); a click must still hide the real curve."""
+    explorer.open(server_url)
+    visible = "(n) => Bokeh.documents[0].get_model_by_name(n).visible"
+    assert explorer.page.evaluate(visible, "sharpness_line") is True
+    explorer.page.locator(".bk-item", has_text="sharpness").first.click()
+    explorer.wait_until(f"() => ({visible})('sharpness_line') === false")
+    explorer.page.locator(".bk-item", has_text="sharpness").first.click()
+    explorer.wait_until(f"() => ({visible})('sharpness_line') === true")
+    assert explorer.errors == []
+
+
 def test_link_opens_that_exact_state(explorer, server_url):
     explorer.open(server_url + "?model=x2y2&eta=0.25&x0=2.5&y0=0.4&steps=500&x_axis=time")
     assert float(explorer.page.locator("input[aria-label='step size η']").input_value()) == 0.25
