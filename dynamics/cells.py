@@ -53,25 +53,36 @@ def _moved(new, old):
 
 @functools.lru_cache(maxsize=None)
 def exact_runner(loss_fn, components_fn, optimizer: str):
-    """Compiled: n steps of every running cell, checking every step (as simulate does)."""
+    """Compiled: n steps of every running cell, checking every step (as simulate does).
+
+    The loop carries one array (dim + 2, cells): θ, then each cell's status (0 running,
+    1 stopped, 2 diverged), then the steps it took. One array in, one out: XLA makes the
+    whole step a single kernel (recomputing the cheap update per row) instead of one kernel
+    per output with copies between.
+    """
     step = _stepper(loss_fn, components_fn, optimizer)
 
-    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed, limit):
+    def run(theta, etas, done, steps_run, consts, k0, n, tol, seed):
         key = jax.random.PRNGKey(seed)
+        dim = theta.shape[0]
 
         def body(j, state):
-            theta, done, diverged, steps_run = state
-            done = done | (steps_run >= limit)   # a cell's own budget of steps
+            theta, status, taken = state[:dim], state[dim], state[dim + 1]
             new = step(theta, etas, consts, key, k0 + j)
             bad = is_bad(new)
-            take = ~done & ~bad
-            diverged = diverged | (~done & bad)
-            done = done | bad | (take & (_moved(new, theta) <= tol))
+            running = status == 0
+            take = running & ~bad
+            status = jnp.where(running & bad, 2.0,
+                               jnp.where(take & (_moved(new, theta) <= tol), 1.0, status))
             theta = jnp.where(take, new, theta)
-            return theta, done, diverged, steps_run + take.astype(steps_run.dtype)
+            return jnp.concatenate([theta, status[None], (taken + take)[None]])
 
-        diverged = jnp.zeros_like(done)
-        return jax.lax.fori_loop(0, n, body, (theta, done, diverged, steps_run))
+        state = jnp.concatenate([theta, done.astype(theta.dtype)[None],
+                                 jnp.zeros_like(theta[:1])])
+        state = jax.lax.fori_loop(0, n, body, state)
+        status = state[dim]
+        return (state[:dim], status > 0, status == 2,
+                steps_run + state[dim + 1].astype(steps_run.dtype))
 
     return jax.jit(run)
 
@@ -81,15 +92,17 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
     """Compiled: n_checks × CHECK_EVERY steps, checking convergence between groups.
 
     Within a group cells step unguarded; a cell found out of bounds at the end of a group
-    is put back to the group's start and flagged, for an exact replay of that group.
+    is put back to the group's start and flagged, for an exact replay of that group. A
+    cell whose last step moved it by at most its ``tol`` stops if it sits where GD stays.
     """
     step = _stepper(loss_fn, components_fn, optimizer)
+    stable = _stable_fn(loss_fn)
 
-    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed, limit):
+    def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed):
         key = jax.random.PRNGKey(seed)
 
-        def group(g, state):
-            theta, done, flagged, steps_run = state
+        def group(state):
+            g, theta, done, flagged, steps_run = state
             k = k0 + g * CHECK_EVERY
 
             def inner(j, carry):
@@ -102,20 +115,25 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
             bad = is_bad(new)
             take = ~done & ~bad
             flagged = flagged | (~done & bad)
-            done = done | bad | (take & (_moved(new, prev) <= tol))
+            quiet = take & (_moved(new, prev) <= tol)
+            # the Hessians only when some cell is quiet (rarely, for most of a run)
+            settled = jax.lax.cond(jnp.any(quiet), lambda: quiet & stable(new, etas, consts),
+                                   lambda: jnp.zeros_like(quiet))
+            done = done | bad | settled
             theta = jnp.where(take, new, theta)
             steps_run = steps_run + CHECK_EVERY * take.astype(steps_run.dtype)
-            return theta, done, flagged, steps_run
+            return g + 1, theta, done, flagged, steps_run
 
-        flagged = jnp.zeros_like(done)
-        return jax.lax.fori_loop(0, n_checks, group, (theta, done, flagged, steps_run))
+        # a round ends early once every cell has stopped
+        state = (jnp.asarray(0, jnp.int32), theta, done, jnp.zeros_like(done), steps_run)
+        state = jax.lax.while_loop(lambda s: (s[0] < n_checks) & ~jnp.all(s[2]), group, state)
+        return state[1:]
 
     return jax.jit(run)
 
 
-@functools.lru_cache(maxsize=None)
-def stability_runner(loss_fn):
-    """Compiled: is θ (dim, cells) a point GD with step η cannot leave?
+def _stable_fn(loss_fn):
+    """``(theta (dim, cells), etas, consts) -> bool``: is θ a point GD with step η cannot leave?
 
     That is 0 ≤ λᵢ < 2/η for every Hessian eigenvalue (|1 − ηλᵢ| < 1 on the quadratic
     model), up to rounding in λ_min. A tiny step elsewhere (near a saddle, or a minimum
@@ -123,11 +141,11 @@ def stability_runner(loss_fn):
     """
     hess = jax.vmap(jax.hessian(loss_fn), in_axes=(1, None), out_axes=2)
 
-    def run(theta, etas, consts):
+    def stable(theta, etas, consts):
         low, high = extreme_eigenvalues(hess(theta, consts))
         return (low >= -1e-10 * jnp.maximum(1.0, jnp.abs(high))) & (high * etas < 2.0)
 
-    return jax.jit(run)
+    return stable
 
 
 def _bucket(n: int) -> int:
@@ -140,7 +158,6 @@ class Block:
     def __init__(self, model, opt_name, theta, etas, tol, seed, device):
         self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
         self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
-        self.stable = stability_runner(model.loss_fn)
         self.consts = jax.device_put(model.consts_array, device)
         self.device, self.seed = device, np.uint32(seed)
         self.stochastic = OPTIMIZERS[opt_name].stochastic
@@ -151,14 +168,14 @@ class Block:
         self.diverged = np.zeros(b, bool)
         self.steps_run = np.zeros(b, np.int64)
 
-    def _call(self, runner, cells, k, count, limit=np.iinfo(np.int64).max):
+    def _call(self, runner, cells, k, count):
         size = _bucket(cells.size)
         idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
         pad = np.arange(size) >= cells.size  # padding cells count as done: they never step
         put = lambda a: jax.device_put(a, self.device)
         out = runner(put(self.theta[:, idx]), put(self.etas[idx]), put(pad),
                      put(self.steps_run[idx]), self.consts, np.int32(k), np.int32(count),
-                     put(self.tol[idx]), self.seed, np.int64(limit))
+                     put(self.tol[idx]), self.seed)
         theta, done, flag, steps_run = (np.array(a)[..., :cells.size] for a in out)
         # (flag: the fast path's "left the bound" or the exact path's "diverged")
         self.theta[:, cells] = theta
@@ -176,32 +193,11 @@ class Block:
                 break
             done, flagged = self._call(self.fast, active, k, groups)
             replay.append(active[flagged])
-            done &= self._settled(active, done & ~flagged) | flagged
             k += groups * CHECK_EVERY
-            lagging = active[~done & (self.steps_run[active] < k)]
-            if lagging.size:  # quiet but unstable cells: catch up to step k, unstopped
-                lag = int(k - self.steps_run[lagging].min())
-                _, diverged = self._call(self.exact, lagging, 0, lag, limit=k)
-                self.diverged[lagging] |= diverged
-                done[np.isin(active, lagging[diverged])] = True
             n *= 2
             active = active[~done]
         self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
         return self
-
-    def _settled(self, active, quiet):
-        """Which quiet cells (a step ≤ tol) sit where GD stays; the others run on, unstopped."""
-        settled = np.zeros(active.size, bool)
-        cells = active[quiet]
-        if cells.size:
-            size = _bucket(cells.size)
-            idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
-            put = lambda a: jax.device_put(a, self.device)
-            stable = np.asarray(self.stable(put(self.theta[:, idx]), put(self.etas[idx]),
-                                            self.consts))[:cells.size]
-            settled[quiet] = stable
-            self.tol[cells[~stable]] = -1.0
-        return settled
 
     def _replay(self, cells):
         """Step flagged cells through their group again to find where they diverged."""

@@ -42,8 +42,12 @@ class Metrics:
         self._turn = 0
 
     def submit(self, rows: np.ndarray, start: int = 0, stop: int | None = None,
-               repeat: int = 1) -> None:
-        """Queue rows[start:stop] of a (m, d) array; with ``repeat`` > 1 each row counts that often."""
+               repeat: int = 1, more: bool = False) -> None:
+        """Queue rows[start:stop] of a (m, d) array; with ``repeat`` > 1 each row counts that often.
+
+        ``more=True`` says the caller keeps stepping on the first device meanwhile: the
+        rows then go to the other devices only, so the two overlap.
+        """
         stop = len(rows) if stop is None else stop
         while start < stop:
             if len(rows) == STAGE and rows.dtype == np.float64:
@@ -53,14 +57,18 @@ class Metrics:
                 stage = np.zeros((STAGE, rows.shape[1]))
                 stage[:count] = rows[start:start + count]
                 first, last = 0, count
-            self._stage(stage, first, last, repeat)
+            self._stage(stage, first, last, repeat, more)
             start += last - first
 
-    def _stage(self, stage: np.ndarray, first: int, last: int, repeat: int) -> None:
+    def _stage(self, stage: np.ndarray, first: int, last: int, repeat: int, more: bool) -> None:
         on_device = {}
+        skip_first = more and len(self._devices) > 1
         for w in range(first, last, WINDOW):
             i = self._turn % len(self._devices)
             self._turn += 1
+            if skip_first and i == 0:
+                i = self._turn % len(self._devices)
+                self._turn += 1
             if i not in on_device:
                 on_device[i] = jax.device_put(stage, self._devices[i])
             begin = min(w, STAGE - WINDOW)  # a window never reaches past the stage

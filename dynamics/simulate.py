@@ -165,7 +165,7 @@ def _run_blocks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: in
         rows, dead = np.asarray(out), int(dead)
         first = 0 if k == 0 else 1  # a block repeats its start, the last iterate before it
         stop = n_valid + 1 if dead < 0 else dead
-        job.submit(rows, first, stop)
+        job.submit(rows, first, stop, more=dead < 0 and k + n_valid < steps)
         pieces.append(rows[first:stop])
         if dead >= 0:
             return np.concatenate(pieces), k + dead
