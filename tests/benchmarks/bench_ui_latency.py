@@ -3,9 +3,11 @@
 Starts ``panel serve app/main.py`` on a free port, opens a 3000-step run, presses
 ArrowRight on the η slider N times and measures, in the page, the time from the keydown
 to the animation frame in which the 2/η Span *and* the trajectory, loss and sharpness
-data sources all hold the new run. Prints p50 / p90 (ms). Not a test: a figure to watch.
+data sources all hold the new run. Prints p50 / p90 (ms) and any console errors. Not a
+test: a figure to watch. ``--pages`` repeats the presses in fresh page loads (the spread
+between pages is part of the figure); ``EOS_SERVER_LOG=path`` keeps the server's log.
 
-    .venv/bin/python tests/benchmarks/bench_ui_latency.py [--presses 40] [--steps 3000]
+    .venv/bin/python tests/benchmarks/bench_ui_latency.py [--presses 40] [--steps 3000] [--pages 1]
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def start_server(port: int) -> subprocess.Popen:
            "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"]
     if not Path(cmd[0]).exists():
         cmd[0:1] = [sys.executable, "-m", "panel"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    log = open(os.environ.get("EOS_SERVER_LOG", os.devnull), "w")   # the server's stderr
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
                             env=dict(os.environ))
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -99,31 +102,43 @@ def wait_until_idle(pid: int, limit: float = 90.0) -> None:
         last = now
 
 
-def measure(url: str, presses: int, watched: list[str], server_pid: int | None = None
-            ) -> list[float]:
+def measure(url: str, presses: int, watched: list[str], server_pid: int | None = None,
+            pages: int = 1, errors: list[str] | None = None) -> list[float]:
+    out = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(url)
-        if server_pid is not None and Path(f"/proc/{server_pid}/stat").exists():
-            wait_until_idle(server_pid)
-        handle = page.get_by_role("slider", name="step size η")
-        handle.wait_for(timeout=30000)
-        page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
-                               "Bokeh.documents[0].get_model_by_name('threshold_line')")
-        page.wait_for_timeout(1500)
-        handle.focus()
-        for _ in range(3):   # warm-up: first runs compile / fill caches
-            page.keyboard.press("ArrowRight")
-            page.wait_for_timeout(400)
-        out = []
-        for _ in range(presses):
-            page.evaluate(ARM_JS, watched)
-            page.keyboard.press("ArrowRight")
-            ms = page.evaluate("() => window.__latency")
-            out.append(ms)
-            page.wait_for_timeout(60)
+        for i in range(pages):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            if errors is not None:
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            if i == 0 and server_pid is not None and Path(f"/proc/{server_pid}/stat").exists():
+                wait_until_idle(server_pid)
+            out += _presses(page, presses, watched)
+            page.close()
         browser.close()
+    return out
+
+
+def _presses(page, presses: int, watched: list[str]) -> list[float]:
+    """Warm up, then time ``presses`` ArrowRight presses on the η slider (ms; -1: none seen)."""
+    handle = page.get_by_role("slider", name="step size η")
+    handle.wait_for(timeout=30000)
+    page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
+                           "Bokeh.documents[0].get_model_by_name('threshold_line')")
+    page.wait_for_timeout(1500)
+    handle.focus()
+    for _ in range(3):   # warm-up: first runs compile / fill caches
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(400)
+    out = []
+    for _ in range(presses):
+        page.evaluate(ARM_JS, watched)
+        page.keyboard.press("ArrowRight")
+        ms = page.evaluate("() => window.__latency")
+        out.append(ms)
+        page.wait_for_timeout(60)
     return out
 
 
@@ -134,6 +149,8 @@ def main() -> None:
     parser.add_argument("--watch", default=",".join(WATCHED),
                         help="data sources that must change too (comma-separated; '' = Span only)")
     parser.add_argument("--url", help="an already running server's page (skip starting one)")
+    parser.add_argument("--pages", type=int, default=1,
+                        help="fresh page loads, each with --presses presses")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"Chromium not found at {CHROMIUM}; install it (apt-get install chromium).")
@@ -145,9 +162,10 @@ def main() -> None:
         port = free_port()
         proc = start_server(port)
         url = f"http://127.0.0.1:{port}/main{query}"
+    errors: list[str] = []
     try:
         samples = measure(url, args.presses, [n for n in args.watch.split(",") if n],
-                          proc.pid if proc is not None else None)
+                          proc.pid if proc is not None else None, args.pages, errors)
     finally:
         if proc is not None:
             proc.terminate()
@@ -158,9 +176,12 @@ def main() -> None:
         sys.exit("no update was seen after any key press")
     p90 = good[min(len(good) - 1, int(round(0.9 * (len(good) - 1))))]
     print(f"η key press -> 2/η line, trajectory, loss and sharpness redrawn "
-          f"({args.steps} steps, {len(good)} presses, {len(lost)} timed out)")
+          f"({args.steps} steps, {len(good)} presses in {args.pages} page(s), "
+          f"{len(lost)} timed out)")
     print(f"p50 {statistics.median(good):.1f} ms   p90 {p90:.1f} ms   "
           f"min {good[0]:.1f} ms   max {good[-1]:.1f} ms")
+    if errors:
+        print(f"{len(errors)} console error(s), the first: {errors[0][:300]}")
 
 
 if __name__ == "__main__":
