@@ -18,7 +18,7 @@ from .runs import RunResult
 
 HEIGHT = 64   # px, room for two lines
 BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: center; "
-       "padding: 0 1.25rem; border: 1px solid var(--{level}-border-subtle); "
+       "margin: 0 5px; padding: 0 1.25rem; border: 1px solid var(--{level}-border-subtle); "
        "border-radius: 0.25rem; background-color: var(--{level}-bg-subtle); "
        "color: var(--{level}-text-color); font-size: 16px")
 
@@ -35,7 +35,7 @@ class Readout:
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
         self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width")
         self.numbers = HTML(text="", height=52, sizing_mode="stretch_width",
-                           styles={"font-size": "15px"})   # two lines: four parameters fit
+                           styles={"font-size": "15px", "padding": "0 5px"})   # two lines
 
     def show(self, result: RunResult) -> None:
         traj = result.traj
