@@ -15,7 +15,7 @@ import numpy as np
 from ._config import devices
 from .sharpness import batch_metrics
 
-WINDOW = 4096       # iterates per compiled call
+WINDOW = 2048       # iterates per compiled call
 STAGE = 16384 + 1   # rows per transfer: one block of the step runner (simulate.STEP_BLOCK + 1)
 
 
