@@ -47,7 +47,9 @@ class Readout:
         self.numbers.text = escape(   # the model's text is escaped HTML (as Panel sends it)
             f"<b>final loss</b> {traj.loss[-1]:.3e} &nbsp;·&nbsp; <b>final sharpness</b> "
             f"{s_final:.4g} {relation} 2/η = {final_threshold:.4g} &nbsp;·&nbsp; "
-            f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps")
+            + (f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps"
+               if traj.diverged_at is None else
+               f"<b>last finite θ</b> ({escape(where)}) at step {len(traj.loss) - 1}"))
         self.verdict.text = escape(alert_html(result.verdict, result.level))
 
     def panes(self) -> list:

@@ -19,8 +19,9 @@ def verdict(traj, etas: np.ndarray, optimizer: str = "gd") -> tuple[str, str]:
     n = len(loss)
     threshold = 2.0 / float(etas[-1]) if len(etas) else np.inf
     if traj.diverged_at is not None:
-        return (f"Diverged at step {traj.diverged_at}: |θ| blew past 10⁶. "
-                f"Sharpness there exceeded 2/η = {threshold:.3g}; try a smaller η.", "danger")
+        return (f"Diverged at step {traj.diverged_at}: θ{_subscript(traj.diverged_at)} is beyond "
+                f"|θ| = 10⁶. The sharpness on the way exceeded 2/η = {threshold:.4g}; try a "
+                "smaller η.", "danger")
     if n == 0:
         return "No iterates to show.", "warning"
     if (n >= 2 and loss[0] > CONVERGED_LOSS and np.all(params == params[0])
@@ -47,6 +48,10 @@ def verdict(traj, etas: np.ndarray, optimizer: str = "gd") -> tuple[str, str]:
                 "info")
     return (f"Not converged yet after {n - 1} steps: loss {final:.3g}, sharpness "
             f"{s_final:.4g} (2/η = {threshold:.4g}). Run more steps.", "info")
+
+
+def _subscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def eos_step(sharpness, threshold) -> int | None:

@@ -1,4 +1,5 @@
 """ExplorerState: defaults per model, validation, URL parsing, schedules, verdicts."""
+import html
 import math
 
 import numpy as np
@@ -154,6 +155,12 @@ def test_diverged_at_step_is_reported():
     result = _run("xyzw", (3.2, 0.3), 0.45, 200)
     assert result.traj.diverged_at is not None
     assert f"step {result.traj.diverged_at}" in result.verdict
+    # the readout names the last finite iterate, the step just before
+    from app.readout import Readout
+    readout = Readout()
+    readout.show(result)
+    assert f"last finite θ</b> (" in html.unescape(readout.numbers.text)
+    assert f"at step {result.traj.diverged_at - 1}" in readout.numbers.text
 
 
 def test_saddle_start_is_named():
