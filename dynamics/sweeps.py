@@ -68,10 +68,13 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         by_device = [blocks[j::len(devs)] for j in range(len(devs))]
         with ThreadPoolExecutor(max_workers=len(devs)) as pool:
             list(pool.map(lambda bs: [b.run(steps) for b in bs], by_device))
-        order = np.argsort(np.concatenate(members))
-        final = np.concatenate([b.theta.T for b in blocks])[order]
-        diverged = np.concatenate([b.diverged for b in blocks])[order]
-        steps_run = np.concatenate([b.steps_run for b in blocks])[order]
+        cells = np.concatenate(members)   # put each block's cells back in place
+        final = np.empty_like(starts)
+        final[cells] = np.concatenate([b.theta.T for b in blocks])
+        diverged = np.empty(len(starts), bool)
+        diverged[cells] = np.concatenate([b.diverged for b in blocks])
+        steps_run = np.empty(len(starts), np.int64)
+        steps_run[cells] = np.concatenate([b.steps_run for b in blocks])
     loss, sharp = metrics(model.loss_fn, model.consts_array, final)
     return Sweep(sharp, loss, diverged, steps_run, final)
 
