@@ -19,6 +19,9 @@ WINDOW = 2048       # iterates per compiled call
 STAGE = 16384 + 1   # rows per transfer: one block of the step runner (simulate.STEP_BLOCK + 1)
 
 
+_COMPILED = set()  # (window runner, dim, device) already compiled
+
+
 @functools.lru_cache(maxsize=None)
 def _window_runner(loss_fn):
     """Compiled: (loss, sharpness) of rows [start, start + WINDOW) of a (STAGE, d) array."""
@@ -61,6 +64,7 @@ class Metrics:
             start += last - first
 
     def _stage(self, stage: np.ndarray, first: int, last: int, repeat: int, more: bool) -> None:
+        self._compile_everywhere(stage.shape[1])
         on_device = {}
         skip_first = more and len(self._devices) > 1
         for w in range(first, last, WINDOW):
@@ -74,6 +78,15 @@ class Metrics:
             begin = min(w, STAGE - WINDOW)  # a window never reaches past the stage
             loss, sharp = self._run(on_device[i], np.int32(begin), self._consts[i])
             self._parts.append((loss, sharp, w - begin, min(WINDOW, last - w), repeat))
+
+    def _compile_everywhere(self, dim: int) -> None:
+        """Compile the window for every device at its first use, not when a longer run
+        first reaches the second device (a new length must never compile)."""
+        for i, dev in enumerate(self._devices):
+            if (self._run, dim, dev) not in _COMPILED:
+                self._run(jax.device_put(np.zeros((STAGE, dim)), dev), np.int32(0),
+                          self._consts[i])
+                _COMPILED.add((self._run, dim, dev))
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """(loss (n,), sharpness (n,)) as float64 numpy arrays, n = rows submitted."""

@@ -43,6 +43,13 @@ def test_new_eta_start_schedule_and_length_do_not_recompile(name, optimizer):
     assert compiles_during(moves) == 0
 
 
+def test_a_longer_run_after_a_short_first_one_does_not_compile():
+    # The first run is short (its metrics fit one device); the next one spreads over all.
+    model = dynamics.quadratic([3.0, 1.0, 0.5])   # a model no other test has run
+    dynamics.simulate(model, [1.0, 1.0, 1.0], 0.1, 10)
+    assert compiles_during(lambda: dynamics.simulate(model, [0.5, 1.0, 2.0], 0.2, 9000)) == 0
+
+
 def test_new_quadratic_eigenvalues_do_not_recompile():
     dynamics.simulate(dynamics.quadratic([1.0, 0.4]), [1.0, 1.0], 0.5, 6000)
     assert compiles_during(lambda: [
