@@ -15,6 +15,7 @@ from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported
 
 MAX_STEPS = 20_000   # one run must stay interactive on a 2-core machine
 LIMIT = 1e6          # |start| beyond this is a typo, not an experiment
+MAX_ETA = 1e3        # η beyond this diverges at once on every model: a typo in a link
 
 
 def model_titles() -> dict[str, str]:
@@ -121,6 +122,8 @@ class ExplorerState(param.Parameterized):
             if name == "eta" or name == "drop_eta":
                 if not value > 0:
                     raise ValueError("it must be a positive number")
+                if value > MAX_ETA:
+                    raise ValueError(f"it must be at most {MAX_ETA:g}")
             if name in ("lam1", "lam2", "x0", "y0", "z0", "w0") and abs(value) > LIMIT:
                 raise ValueError(f"it must lie between −{LIMIT:g} and {LIMIT:g}")
             if name == "optimizer" and value not in p.objects:

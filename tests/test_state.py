@@ -104,7 +104,8 @@ def test_apply_query_reproduces_a_state():
 
 
 @pytest.mark.parametrize("query, name", [
-    ({"eta": "-1"}, "eta"), ({"eta": "nan"}, "eta"), ({"x0": "abc"}, "x0"),
+    ({"eta": "-1"}, "eta"), ({"eta": "nan"}, "eta"), ({"eta": "1e308"}, "eta"),
+    ({"drop_eta": "inf"}, "drop_eta"), ({"x0": "abc"}, "x0"),
     ({"model": "nope"}, "model"), ({"steps": "2.5"}, "steps"), ({"steps": "99999999"}, "steps"),
     ({"optimizer": "sgd"}, "optimizer"), ({"show_flow": "maybe"}, "show_flow"),
 ])
