@@ -8,14 +8,24 @@
 * A persistent compilation cache in a project-local folder, so a restarted server starts
   warm. Set ``EOS_JAX_CACHE`` to move it, or to an empty string to switch it off.
 """
+import functools
 import os
 from pathlib import Path
+
+import numpy as np
 
 # 512-bit vectors where the CPU has them (AVX-512): the exact sharpness kernel is bound by
 # arithmetic, and XLA's default preference is 256-bit. Must be set before XLA starts.
 if "xla_cpu_prefer_vector_width" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                + " --xla_cpu_prefer_vector_width=512").strip()
+# A while loop whose buffers exceed 1 kB (XLA's default) runs as one runtime call per
+# operation per turn; above it XLA compiles the whole loop into one kernel. The sweeps'
+# rounds carry whole blocks of cells: 1.5× faster stepping with the limit lifted.
+if "xla_cpu_small_while_loop_byte_threshold" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ["XLA_FLAGS"]
+        + " --xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000")
 
 import jax  # noqa: E402  (after XLA_FLAGS)
 
@@ -34,3 +44,10 @@ if CACHE_DIR:
 def devices():
     """The CPU devices work is spread over (one per core when the flag took effect)."""
     return jax.devices("cpu")
+
+
+@functools.lru_cache(maxsize=256)
+def on_device(values: tuple, device) -> jax.Array:
+    """``values`` as a float64 array on ``device``, transferred once (each transfer of a
+    host array into a computation costs tens of microseconds)."""
+    return jax.device_put(np.asarray(values, dtype=np.float64), device)

@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from ._config import devices, on_device
 from ._types import Array, LossFn
 
 
@@ -77,7 +78,8 @@ class Model:
 
     @property
     def consts_array(self) -> Array:
-        return jnp.asarray(self.consts, dtype=jnp.float64)
+        """``consts`` as a float64 array on the first CPU device (transferred once)."""
+        return on_device(tuple(self.consts), devices()[0])
 
     def embed(self, plane_points) -> np.ndarray:
         """Plane coordinates (..., p) -> parameters (..., dim)."""
