@@ -66,13 +66,19 @@ def is_bad(theta):
     return ~ok
 
 
+PIECES = 16  # step sizes a block can hold: a schedule with more pieces takes more blocks
+
+
 @functools.lru_cache(maxsize=None)
 def step_runner(loss_fn, components_fn, optimizer: str):
     """Compiled: up to STEP_BLOCK steps for one (loss, optimizer); shapes fix the dim.
 
-    A ``while_loop`` runs exactly ``n_valid`` steps (or stops at the first bad iterate)
-    and writes them into a fixed (STEP_BLOCK + 1, dim) buffer, row 0 being the start: one
-    compiled program for any length, and a short run costs only its own steps.
+    ``plan`` packs what changes from call to call into one array (one transfer): the start
+    θ (dim,), then the first step of each of up to PIECES constant-η pieces (as floats,
+    increasing, +inf when unused), then their η. A ``while_loop`` runs exactly ``n_valid``
+    steps (or stops at the first bad iterate) into a fixed (STEP_BLOCK + 1, dim) buffer,
+    row 0 being the start: one program for any length, η, start or schedule, and a short
+    run costs only its own steps.
     """
     from .optimizers import OPTIMIZERS
 
@@ -82,26 +88,49 @@ def step_runner(loss_fn, components_fn, optimizer: str):
         def component_grad(theta, consts, i):
             return jax.grad(lambda th: components_fn(th, consts)[i])(theta)
 
-    def run(theta0, consts, etas, k0, n_valid, seed):
+    def run(plan, consts, k0, n_valid, seed):
+        dim = plan.shape[0] - 2 * PIECES
+        theta0, firsts, etas = plan[:dim], plan[dim:dim + PIECES], plan[dim + PIECES:]
+        firsts = jnp.append(firsts, jnp.inf)
         key = jax.random.PRNGKey(seed)
 
         def body(carry):
-            j, theta, rows, _ = carry
+            j, piece, theta, rows, _ = carry
             loss, grad = value_and_grad(theta, consts)
             if opt.stochastic:
                 m = components_fn(theta, consts).shape[0]
                 i = jax.random.randint(jax.random.fold_in(key, k0 + j), (), 0, m)
                 grad = component_grad(theta, consts, i)
-            new = opt.update(theta, grad, loss, etas[j])
+            new = opt.update(theta, grad, loss, etas[piece])
             rows = jax.lax.dynamic_update_index_in_dim(rows, new, j + 1, 0)
-            return j + 1, new, rows, is_bad(new)
+            # pieces start one after another: step k0 + j + 1 is in this piece or the next
+            later = (k0 + j + 1).astype(plan.dtype) >= firsts[piece + 1]
+            return j + 1, piece + later.astype(jnp.int32), new, rows, is_bad(new)
 
-        rows = jnp.zeros((STEP_BLOCK + 1, theta0.shape[0])).at[0].set(theta0)
-        carry = (jnp.asarray(0, jnp.int32), theta0, rows, jnp.asarray(False))
-        j, _, rows, bad = jax.lax.while_loop(lambda c: (c[0] < n_valid) & ~c[3], body, carry)
+        rows = jnp.zeros((STEP_BLOCK + 1, dim)).at[0].set(theta0)
+        zero = jnp.asarray(0, jnp.int32)
+        carry = (zero, zero, theta0, rows, jnp.asarray(False))
+        j, _, _, rows, bad = jax.lax.while_loop(lambda c: (c[0] < n_valid) & ~c[4], body, carry)
         return rows, jnp.where(bad, j, -1)
 
     return jax.jit(run)
+
+
+def _plan(theta: np.ndarray, etas: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """(plan, steps) for the block from step k: the start, its η pieces, and how many
+    steps it covers (up to STEP_BLOCK, fewer when the schedule has more than PIECES)."""
+    steps = min(STEP_BLOCK, len(etas) - k)
+    block = etas[k:k + steps]
+    firsts = np.flatnonzero(block[1:] != block[:-1]) + 1
+    if len(firsts) >= PIECES:
+        steps = int(firsts[PIECES - 1])
+        firsts = firsts[:PIECES - 1]
+    starts = np.full(PIECES, np.inf)
+    starts[0] = k
+    starts[1:len(firsts) + 1] = k + firsts
+    values = np.full(PIECES, block[0])
+    values[1:len(firsts) + 1] = block[firsts]
+    return np.concatenate([theta, starts, values]), steps
 
 
 def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
@@ -127,7 +156,7 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     theta = check_params(model, init)
     steps = check_steps(steps)
     etas = eta_per_step(eta, steps)
-    job = Metrics(model.loss_fn, model.consts_array)
+    job = Metrics(model.loss_fn, model.consts)
     if opt.continuous:
         thetas, dead_at = _flow.solve(model, theta, etas, job)
     else:
@@ -155,17 +184,17 @@ def _run_blocks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: in
     run = step_runner(model.loss_fn, model.components_fn, opt.name)
     consts = model.consts_array
     steps = len(etas)
-    padded = np.concatenate([etas, np.full(STEP_BLOCK, etas[-1])])
     pieces = []
     k = 0
     while k < steps:
-        n_valid = min(STEP_BLOCK, steps - k)
-        out, dead = run(theta, consts, padded[k:k + STEP_BLOCK], np.int32(k), np.int32(n_valid),
-                        np.uint32(seed))
-        rows, dead = np.asarray(out), int(dead)
+        plan, n_valid = _plan(theta, etas, k)
+        out, dead = run(plan, consts, np.int32(k), np.int32(n_valid), np.uint32(seed))
+        dead = int(dead)
         first = 0 if k == 0 else 1  # a block repeats its start, the last iterate before it
         stop = n_valid + 1 if dead < 0 else dead
-        job.submit(rows, first, stop, more=dead < 0 and k + n_valid < steps)
+        # the metrics start on the rows where they lie, then the rows come to the host
+        job.submit(out, first, stop, more=dead < 0 and k + n_valid < steps)
+        rows = np.asarray(out)
         pieces.append(rows[first:stop])
         if dead >= 0:
             return np.concatenate(pieces), k + dead

@@ -75,7 +75,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         diverged[cells] = np.concatenate([b.diverged for b in blocks])
         steps_run = np.empty(len(starts), np.int64)
         steps_run[cells] = np.concatenate([b.steps_run for b in blocks])
-    loss, sharp = metrics(model.loss_fn, model.consts_array, final)
+    loss, sharp = metrics(model.loss_fn, model.consts, final)
     return Sweep(sharp, loss, diverged, steps_run, final)
 
 

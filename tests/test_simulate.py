@@ -276,6 +276,24 @@ def test_schedule_change_after_the_last_step_is_harmless():
     np.testing.assert_array_equal(traj.eta, np.full(30, 0.2))
 
 
+def test_many_piece_schedule_matches_the_closed_form():
+    # 60 pieces (a block holds 16, so the run takes several), one of them across the
+    # 16 384-step block boundary: θ_k = Π (1 − η_j λ) θ₀ step by step.
+    lam = 1.5
+    firsts = list(range(0, 150, 3)) + [16_380, 16_383, 16_384, 16_385, 16_390,
+                                       16_400, 16_500, 17_000, 18_000, 19_000]
+    rng = np.random.default_rng(3)
+    sched = [(k, float(e)) for k, e in zip(firsts, rng.uniform(0.1, 1.2, len(firsts)))]
+    steps = 20_000
+    traj = dynamics.simulate(dynamics.quadratic([lam]), [1.0], sched, steps)
+    etas = np.empty(steps)
+    for (k, e), end in zip(sched, firsts[1:] + [steps]):
+        etas[k:end] = e
+    np.testing.assert_array_equal(traj.eta, etas)
+    closed = np.concatenate([[1.0], np.cumprod(1 - etas * lam)])
+    np.testing.assert_allclose(traj.params[:, 0], closed, rtol=1e-11, atol=1e-300)
+
+
 def test_schedule_into_divergence():
     # λ = 4: η = 0.4 is stable, η = 0.6 (multiplier −1.4) diverges after the switch.
     traj = dynamics.simulate(dynamics.quadratic([4.0]), [1.0], [(0, 0.4), (10, 0.6)], 200)
@@ -295,6 +313,16 @@ def test_loss_and_sharpness_are_those_of_the_iterates():
         assert_loss_close(traj.loss[k], ref.loss("xyzw", t))
         assert traj.sharpness[k] == pytest.approx(ref.sharpness("xyzw", t), rel=1e-10)
         assert traj.sharpness[k] == pytest.approx(dynamics.sharpness("xyzw", t), rel=1e-12)
+
+
+def test_loss_and_sharpness_of_a_long_run_at_every_seam():
+    # Rows at window, device-share and block seams of the metrics (and the last ones).
+    traj = dynamics.simulate("xyzw", (3.2, 0.3, 3.0, 0.35), 0.2, 20_000)
+    assert traj.diverged_at is None
+    for k in (0, 1, 1023, 1024, 1025, 5000, 8191, 8192, 16383, 16384, 16385, 19999, 20000):
+        t = traj.params[k]
+        assert_loss_close(traj.loss[k], ref.loss("xyzw", t))
+        assert traj.sharpness[k] == pytest.approx(ref.sharpness("xyzw", t), rel=1e-10)
 
 
 @settings(max_examples=25, deadline=None)
