@@ -1,10 +1,14 @@
-"""Many cells stepped together: the compiled runners and the block driver behind sweeps.
+"""Many cells stepped together: the compiled runners behind sweeps (``blocks.py`` drives them).
 
 Cells are laid out (dim, cells) and stepped vectorized. The fast path takes CHECK_EVERY
 unguarded steps between checks; a cell that is out of bounds at a check is put back and
-replayed by the exact path, which checks every step as ``simulate`` does. Between rounds
-(whose length doubles) a block keeps only its running cells, padded to a power of two so
-that few shapes are ever compiled.
+replayed by the exact path, which checks every step as ``simulate`` does.
+
+Both runners work on a block's whole state, which stays on its device from round to round:
+``run(state, idx, n_valid, consts, k0, n, seed) -> (state, status)`` steps the cells
+``idx[:n_valid]`` (the rest of ``idx`` is padding), writes them back in place and returns
+each one's status (bit 0: stopped, bit 1: out of bounds or diverged). The state's rows are
+θ (dim), η, tol and the steps taken; its last column is scratch for the padding.
 """
 from __future__ import annotations
 
@@ -12,15 +16,13 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .optimizers import OPTIMIZERS
 from .sharpness import extreme_eigenvalues
 from .simulate import is_bad
 
-MIN_BUCKET = 128      # running cells are padded to a power of two ≥ this (few compiled shapes)
 CHECK_EVERY = 16      # steps between convergence checks on the fast path
-FIRST_ROUND = 32      # steps in the first round; each next round doubles
+CAPACITY = 16384      # cells per block (a power of two; the state has one more column)
 
 
 def _stepper(loss_fn, components_fn, optimizer: str):
@@ -64,27 +66,22 @@ def exact_runner(loss_fn, components_fn, optimizer: str):
 
     def run(theta, etas, done, steps_run, consts, k0, n, tol, seed):
         key = jax.random.PRNGKey(seed)
-        dim = theta.shape[0]
 
-        def body(j, state):
-            theta, status, taken = state[:dim], state[dim], state[dim + 1]
+        def body(j, carry):
+            theta, status, taken = carry
             new = step(theta, etas, consts, key, k0 + j)
             bad = is_bad(new)
             running = status == 0
             take = running & ~bad
-            status = jnp.where(running & bad, 2.0,
-                               jnp.where(take & (_moved(new, theta) <= tol), 1.0, status))
-            theta = jnp.where(take, new, theta)
-            return jnp.concatenate([theta, status[None], (taken + take)[None]])
+            status = jnp.where(running & bad, 2,
+                               jnp.where(take & (_moved(new, theta) <= tol), 1, status))
+            return jnp.where(take, new, theta), status, taken + take
 
-        state = jnp.concatenate([theta, done.astype(theta.dtype)[None],
-                                 jnp.zeros_like(theta[:1])])
-        state = jax.lax.fori_loop(0, n, body, state)
-        status = state[dim]
-        return (state[:dim], status > 0, status == 2,
-                steps_run + state[dim + 1].astype(steps_run.dtype))
+        status = done.astype(jnp.int32)
+        theta, status, taken = jax.lax.fori_loop(0, n, body, (theta, status, 0 * status))
+        return theta, status > 0, status == 2, steps_run + taken.astype(steps_run.dtype)
 
-    return jax.jit(run)
+    return _on_state(run)
 
 
 @functools.lru_cache(maxsize=None)
@@ -129,7 +126,7 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
         state = jax.lax.while_loop(lambda s: (s[0] < n_checks) & ~jnp.all(s[2]), group, state)
         return state[1:]
 
-    return jax.jit(run)
+    return _on_state(run)
 
 
 def _stable_fn(loss_fn):
@@ -148,69 +145,19 @@ def _stable_fn(loss_fn):
     return stable
 
 
-def _bucket(n: int) -> int:
-    """The smallest power of two ≥ n (and ≥ MIN_BUCKET). Finer sizes (3·2^k too) cut the
-    padding but compiled twice as many shapes, for no clear gain on the basin map."""
-    return max(MIN_BUCKET, 1 << (int(n) - 1).bit_length())
+def _on_state(core):
+    """Compile ``core(theta, etas, done, steps_run, consts, k0, n, tol, seed)`` to run on
+    the cells ``idx[:n_valid]`` of a block state kept on the device (see the top)."""
 
+    def run(state, idx, n_valid, consts, k0, n, seed):
+        dim = state.shape[0] - 3
+        cells = jnp.take(state, idx, axis=1)
+        etas, tol = cells[dim], cells[dim + 1]
+        padding = jnp.arange(idx.shape[0]) >= n_valid   # counts as stopped: never steps
+        theta, done, flag, steps_run = core(cells[:dim], etas, padding, cells[dim + 2],
+                                            consts, k0, n, tol, seed)
+        cells = jnp.concatenate([theta, etas[None], tol[None], steps_run[None]])
+        state = state.at[:, idx].set(cells)   # the padding all lands in the scratch column
+        return state, done.astype(jnp.int8) + 2 * flag.astype(jnp.int8)
 
-class Block:
-    """One block of cells on one device, run round by round until every cell stops."""
-
-    def __init__(self, model, opt_name, theta, etas, tol, seed, device):
-        self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
-        self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
-        self.consts = jax.device_put(model.consts_array, device)
-        self.device, self.seed = device, np.uint32(seed)
-        self.stochastic = OPTIMIZERS[opt_name].stochastic
-        self.theta, self.etas = theta, etas                   # (dim, b), (b,)
-        b = theta.shape[1]
-        # SGD never stops early: a quiet step says nothing about the next sample's.
-        self.tol = np.full(b, -1.0 if self.stochastic else tol)
-        self.diverged = np.zeros(b, bool)
-        self.steps_run = np.zeros(b, np.int64)
-
-    def _call(self, runner, cells, k, count):
-        size = _bucket(cells.size)
-        idx = np.concatenate([cells, np.full(size - cells.size, cells[0])])
-        pad = np.arange(size) >= cells.size  # padding cells count as done: they never step
-        put = lambda a: jax.device_put(a, self.device)
-        out = runner(put(self.theta[:, idx]), put(self.etas[idx]), put(pad),
-                     put(self.steps_run[idx]), self.consts, np.int32(k), np.int32(count),
-                     put(self.tol[idx]), self.seed)
-        theta, done, flag, steps_run = (np.array(a)[..., :cells.size] for a in out)
-        # (flag: the fast path's "left the bound" or the exact path's "diverged")
-        self.theta[:, cells] = theta
-        self.steps_run[cells] = steps_run
-        return done, flag
-
-    def run(self, steps: int):
-        active = np.arange(self.theta.shape[1])
-        replay = []  # cells found out of bounds, put back to the start of that group
-        k, n = 0, FIRST_ROUND
-        while k < steps and active.size:
-            groups = min(n, steps - k) // CHECK_EVERY
-            if groups == 0:   # the last few steps, traced one by one
-                self._trace(active, k, steps - k)
-                break
-            done, flagged = self._call(self.fast, active, k, groups)
-            replay.append(active[flagged])
-            k += groups * CHECK_EVERY
-            n *= 2
-            active = active[~done]
-        self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
-        return self
-
-    def _replay(self, cells):
-        """Step flagged cells through their group again to find where they diverged."""
-        if not cells.size:
-            return
-        # Only SGD's steps depend on the step number; other rules replay all cells at once.
-        starts = self.steps_run[cells] if self.stochastic else np.zeros(cells.size, int)
-        for start in np.unique(starts):
-            self._trace(cells[starts == start], int(start), CHECK_EVERY)
-
-    def _trace(self, cells, k: int, count: int):
-        """Take up to ``count`` steps of ``cells``, checking every step (the exact path)."""
-        _, diverged = self._call(self.exact, cells, k, count)
-        self.diverged[cells] |= diverged
+    return jax.jit(run, donate_argnums=0)

@@ -18,10 +18,11 @@ from . import flow as _flow
 from ._config import devices
 from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_seed, check_steps,
                      resolve_model, resolve_optimizer)
-from .cells import Block
+from .blocks import Block
+from .cells import CAPACITY
 from .metrics import metrics
 
-BLOCK = 16384         # cells per block (at most): bounds memory, keeps rounds few
+BLOCK = CAPACITY      # cells per block (at most): bounds memory, keeps rounds few
 DEFAULT_TOL = 1e-9
 
 
@@ -37,8 +38,9 @@ class Sweep:
 
 
 def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps: int,
-              tol: float = DEFAULT_TOL, seed: int = 0) -> Sweep:
-    """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep."""
+              tol: float = DEFAULT_TOL, seed: int = 0, finals_only: bool = False) -> Sweep:
+    """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep
+    (with NaN loss and sharpness if ``finals_only``: the caller computes its own)."""
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
     steps = check_steps(steps)
@@ -52,7 +54,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
     elif _twin_applies(model, opt.name, starts):
         twin = resolve_model(model.plane_twin)
         plane = model.project(starts)
-        inner = run_cells(twin, optimizer, plane, etas, steps, tol, seed)
+        inner = run_cells(twin, optimizer, plane, etas, steps, tol, seed, finals_only=True)
         final = model.embed(inner.final_params)
         diverged, steps_run = inner.diverged, inner.steps_run
     else:
@@ -75,7 +77,10 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         diverged[cells] = np.concatenate([b.diverged for b in blocks])
         steps_run = np.empty(len(starts), np.int64)
         steps_run[cells] = np.concatenate([b.steps_run for b in blocks])
-    loss, sharp = metrics(model.loss_fn, model.consts, final)
+    if finals_only:
+        loss = sharp = np.full(len(final), np.nan)
+    else:
+        loss, sharp = metrics(model.loss_fn, model.consts, final)
     return Sweep(sharp, loss, diverged, steps_run, final)
 
 

@@ -1,0 +1,98 @@
+"""One block of cells run to the end on one device, round by round (the driver of sweeps).
+
+The block's state lives on its device for the whole run (``cells.py``). A round steps the
+cells still running, padded to a power of two so that few shapes are ever compiled; the
+host only sends which cells those are and gets back, per cell, whether it stopped. Rounds
+double in length, so a block takes about log₂(steps) of them.
+"""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ._config import on_device
+from .cells import CAPACITY, CHECK_EVERY, exact_runner, fast_runner
+from .optimizers import OPTIMIZERS
+
+MIN_BUCKET = 16      # running cells are padded to a power of two ≥ this (few compiled shapes)
+FIRST_ROUND = 32      # steps in the first round; each next round doubles
+
+
+def _bucket(n: int) -> int:
+    """The smallest 2^k or 3·2^(k−1) ≥ n (and ≥ MIN_BUCKET): at most a third is padding."""
+    n = max(MIN_BUCKET, int(n))
+    power = 1 << (n - 1).bit_length()
+    return 3 * power // 4 if 3 * power // 4 >= n else power
+
+
+class Block:
+    """Up to CAPACITY cells (θ (dim, b), η (b,)) on one device, run until every cell stops.
+
+    After ``run``: ``theta`` (dim, b), ``steps_run`` (b,) and ``diverged`` (b,) on the host.
+    """
+
+    def __init__(self, model, opt_name, theta, etas, tol, seed, device):
+        dim, b = theta.shape
+        if b > CAPACITY:
+            raise ValueError(f"A block holds at most {CAPACITY} cells; got {b}.")
+        self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
+        self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
+        self.consts = on_device(tuple(model.consts), device)
+        self.seed = np.uint32(seed)
+        self.stochastic = OPTIMIZERS[opt_name].stochastic
+        self.dim, self.size = dim, b
+        state = np.zeros((dim + 3, CAPACITY + 1))
+        state[:dim, :b] = theta
+        state[dim, :b] = etas
+        # SGD never stops early: a quiet step says nothing about the next sample's.
+        state[dim + 1, :b] = -1.0 if self.stochastic else tol
+        self.state = jax.device_put(state, device)
+        self.diverged = np.zeros(b, bool)
+        self.theta = self.steps_run = None
+
+    def _call(self, runner, cells, k, count):
+        """Run ``count`` steps (exact) or groups (fast) of ``cells`` from step k: (stopped, flag)."""
+        idx = np.full(_bucket(cells.size), CAPACITY, np.int32)
+        idx[:cells.size] = cells
+        self.state, status = runner(self.state, idx, np.int32(cells.size), self.consts,
+                                    np.int32(k), np.int32(count), self.seed)
+        status = np.asarray(status)[:cells.size]
+        # (flag: the fast path's "left the bound" or the exact path's "diverged")
+        return (status & 1) > 0, (status & 2) > 0
+
+    def run(self, steps: int):
+        active = np.arange(self.size)
+        replay = []  # cells found out of bounds, put back to the start of that group
+        k, n = 0, FIRST_ROUND
+        while k < steps and active.size:
+            groups = min(n, steps - k) // CHECK_EVERY
+            if groups == 0:   # the last few steps, traced one by one
+                self._trace(active, k, steps - k)
+                break
+            done, flagged = self._call(self.fast, active, k, groups)
+            replay.append(active[flagged])
+            k += groups * CHECK_EVERY
+            n *= 2
+            active = active[~done]
+        self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
+        host = np.array(self.state)
+        self.theta = host[:self.dim, :self.size]
+        self.steps_run = host[self.dim + 2, :self.size].astype(np.int64)
+        return self
+
+    def _replay(self, cells):
+        """Step flagged cells through their group again to find where they diverged."""
+        if not cells.size:
+            return
+        # Only SGD's steps depend on the step number; other rules replay all cells at once.
+        if self.stochastic:
+            starts = np.asarray(self.state)[self.dim + 2, cells].astype(np.int64)
+        else:
+            starts = np.zeros(cells.size, int)
+        for start in np.unique(starts):
+            self._trace(cells[starts == start], int(start), CHECK_EVERY)
+
+    def _trace(self, cells, k: int, count: int):
+        """Take up to ``count`` steps of ``cells``, checking every step (the exact path)."""
+        _, diverged = self._call(self.exact, cells, k, count)
+        self.diverged[cells] |= diverged
