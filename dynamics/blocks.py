@@ -38,7 +38,7 @@ class Block:
         self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
         self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
         self.consts = on_device(tuple(model.consts), device)
-        self.seed = np.uint32(seed)
+        self.device, self.seed = device, np.uint32(seed)
         self.stochastic = OPTIMIZERS[opt_name].stochastic
         self.dim, self.size = dim, b
         state = np.zeros((dim + 3, CAPACITY + 1))

@@ -53,9 +53,9 @@ def _share_runner(loss_fn):
 class Metrics:
     """Loss and sharpness of the rows submitted so far, in order; ``result()`` collects them."""
 
-    def __init__(self, loss_fn, consts: tuple):
+    def __init__(self, loss_fn, consts: tuple, device=None):
         self._run = _share_runner(loss_fn)
-        self._devices = devices()
+        self._devices = devices() if device is None else [device]
         self._consts = [on_device(tuple(consts), d) for d in self._devices]
         self._parts = []   # (device loss, device sharpness, first row, last row, times repeated)
 
@@ -138,8 +138,9 @@ def _take(values, lo: int, hi: int, repeat: int) -> np.ndarray:
     return part if repeat == 1 else np.repeat(part, repeat)
 
 
-def metrics(loss_fn, consts: tuple, thetas: np.ndarray):
-    """Loss and sharpness at every row of ``thetas`` (n, d), as float64 numpy arrays."""
-    job = Metrics(loss_fn, consts)
+def metrics(loss_fn, consts: tuple, thetas: np.ndarray, device=None):
+    """Loss and sharpness at every row of ``thetas`` (n, d), as float64 numpy arrays
+    (on ``device`` only, or spread over all)."""
+    job = Metrics(loss_fn, consts, device)
     job.submit(np.asarray(thetas, dtype=np.float64))
     return job.result()

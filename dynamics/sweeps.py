@@ -38,50 +38,61 @@ class Sweep:
 
 
 def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps: int,
-              tol: float = DEFAULT_TOL, seed: int = 0, finals_only: bool = False) -> Sweep:
-    """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep
-    (with NaN loss and sharpness if ``finals_only``: the caller computes its own)."""
+              tol: float = DEFAULT_TOL, seed: int = 0, measure=None) -> Sweep:
+    """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep.
+
+    ``measure`` is the model whose loss and sharpness the finals get, at ``measure.embed``
+    of them (the xyzw plane is stepped by its twin x2y2 but measured as xyzw); by default
+    ``model`` itself.
+    """
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
     steps = check_steps(steps)
     seed = check_seed(seed)
     tol = -1.0 if tol is None else float(tol)  # a step never moves θ by less than −1
+    lift = (lambda final: final) if measure is None else measure.embed
+    measure = model if measure is None else measure
     if opt.continuous:
         final = _flow_finals(model, starts, etas * steps)
         diverged = np.isnan(final).any(axis=1) | ~(np.abs(final) <= DIVERGENCE_BOUND).all(axis=1)
-        final = np.where(diverged[:, None], starts, final)
+        final = lift(np.where(diverged[:, None], starts, final))
         steps_run = np.where(diverged, 0, steps)
-    elif _twin_applies(model, opt.name, starts):
-        twin = resolve_model(model.plane_twin)
-        plane = model.project(starts)
-        inner = run_cells(twin, optimizer, plane, etas, steps, tol, seed, finals_only=True)
-        final = model.embed(inner.final_params)
-        diverged, steps_run = inner.diverged, inner.steps_run
-    else:
-        devs = devices()
-        # Cells are dealt out like cards (cell i to block i mod n), so that every block
-        # holds a fair share of the slow cells and the devices finish together.
-        n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
-        members = [np.arange(j, len(starts), n) for j in range(n)]
-        members = [m for m in members if m.size]
-        blocks = [Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
-                         seed, devs[j % len(devs)]) for j, m in enumerate(members)]
-        # one worker per device, each taking its own blocks in turn
-        by_device = [blocks[j::len(devs)] for j in range(len(devs))]
-        with ThreadPoolExecutor(max_workers=len(devs)) as pool:
-            list(pool.map(lambda bs: [b.run(steps) for b in bs], by_device))
-        cells = np.concatenate(members)   # put each block's cells back in place
-        final = np.empty_like(starts)
-        final[cells] = np.concatenate([b.theta.T for b in blocks])
-        diverged = np.empty(len(starts), bool)
-        diverged[cells] = np.concatenate([b.diverged for b in blocks])
-        steps_run = np.empty(len(starts), np.int64)
-        steps_run[cells] = np.concatenate([b.steps_run for b in blocks])
-    if finals_only:
-        loss = sharp = np.full(len(final), np.nan)
-    else:
-        loss, sharp = metrics(model.loss_fn, model.consts, final)
-    return Sweep(sharp, loss, diverged, steps_run, final)
+        loss, sharp = metrics(measure.loss_fn, measure.consts, final)
+        return Sweep(sharp, loss, diverged, steps_run, final)
+    if _twin_applies(model, opt.name, starts):
+        return run_cells(model.plane_twin, optimizer, model.project(starts), etas, steps, tol,
+                         seed, measure=model)
+    devs = devices()
+    # Cells are dealt out like cards (cell i to block i mod n), so that every block
+    # holds a fair share of the slow cells and the devices finish together.
+    n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
+    members = [np.arange(j, len(starts), n) for j in range(n)]
+    members = [m for m in members if m.size]
+    blocks = [Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
+                    seed, devs[j % len(devs)]) for j, m in enumerate(members)]
+
+    def work(own):
+        """One worker per device: its blocks in turn, each measured where it ran as soon
+        as it is done (so the devices measure while others still step)."""
+        for b in own:
+            b.run(steps)
+            b.final = lift(b.theta.T)
+            b.loss, b.sharp = metrics(measure.loss_fn, measure.consts, b.final, b.device)
+
+    with ThreadPoolExecutor(max_workers=len(devs)) as pool:
+        list(pool.map(work, [blocks[j::len(devs)] for j in range(len(devs))]))
+    cells = np.concatenate(members)   # put each block's cells back in place
+    gather = lambda parts: _scatter(cells, np.concatenate(parts))
+    return Sweep(gather([b.sharp for b in blocks]), gather([b.loss for b in blocks]),
+                 gather([b.diverged for b in blocks]), gather([b.steps_run for b in blocks]),
+                 gather([b.final for b in blocks]))
+
+
+def _scatter(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``out[cells] = values``: back in the caller's order."""
+    out = np.empty_like(values)
+    out[cells] = values
+    return out
 
 
 def _twin_applies(model, optimizer: str, starts: np.ndarray) -> bool:
