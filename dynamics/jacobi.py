@@ -17,6 +17,8 @@ divide or square root with the matrices streamed through memory in between.
 """
 from __future__ import annotations
 
+import functools
+
 import jax.numpy as jnp
 from jax import lax
 
@@ -31,6 +33,8 @@ _SMALLEST = 1e-300
 
 MAX_DIM = 4  # the straight-line code grows as ~d³ per sweep: at d = 5 compiling takes minutes
 SWEEPS = 5   # to machine precision on 4 × 4 (convergence is quadratic; tests/test_jacobi.py)
+QUICK_SWEEPS = 3   # enough for most Hessians along a trajectory (see top_eigenvalue)
+TAU = 2.0 ** -54   # how well the quick sweeps must pin λ_max (the largest entry being ~1)
 # One sweep visits every pair once. On 4 × 4 the pairs come in disjoint twos, (0,1) with
 # (2,3) and so on: each rotation of a two reads nothing the other writes, so the CPU runs
 # them side by side (a sweep's chain of dependent steps is half as long: 1.2× faster).
@@ -92,11 +96,9 @@ def _rotate(a: list, p: int, q: int) -> None:
             a[k][q] = a[q][k] = s * akp + c * akq
 
 
-def eigenvalues(h: Array) -> list[Array]:
-    """Eigenvalues (unsorted) of symmetric h (d, d, *batch), d ≤ MAX_DIM, each of shape batch.
-
-    Non-finite entries give NaN eigenvalues (never a finite guess).
-    """
+def _diagonalize(h: Array, sweeps: int):
+    """(a, unscale, finite): a = h scaled so its largest entry is in [½, 1), after ``sweeps``
+    sweeps; eigenvalue ≈ a[i][i] · unscale; finite says h had no NaN or infinity."""
     d = h.shape[0]
     entries = [h[i, j] for i in range(d) for j in range(i, d)]
     largest = entries[0] * 0.0
@@ -106,8 +108,53 @@ def eigenvalues(h: Array) -> list[Array]:
     scale = _float(jnp.int64(2045 << 52) - e)    # 2^(1022 − E): largest·scale ∈ [½, 1)
     unscale = _float(e + jnp.int64(1 << 52))      # 2^(E − 1022)
     a = [[h[i, j] * scale for j in range(d)] for i in range(d)]
-    for _ in range(SWEEPS):
+    for _ in range(sweeps):
         for p, q in _ORDER[d]:
             _rotate(a, p, q)
-    finite = jnp.isfinite(largest)
-    return [jnp.where(finite, a[i][i] * unscale, jnp.nan) for i in range(d)]
+    return a, unscale, jnp.isfinite(largest)
+
+
+def eigenvalues(h: Array) -> list[Array]:
+    """Eigenvalues (unsorted) of symmetric h (d, d, *batch), d ≤ MAX_DIM, each of shape batch.
+
+    Non-finite entries give NaN eigenvalues (never a finite guess).
+    """
+    a, unscale, finite = _diagonalize(h, SWEEPS)
+    return [jnp.where(finite, a[i][i] * unscale, jnp.nan) for i in range(len(a))]
+
+
+def _top_after(h: Array, sweeps: int) -> Array:
+    """λ_max after ``sweeps`` sweeps; NaN where it is not yet known to 2^-54 of the scale.
+
+    Known means: for some k, with u the rest of row k and B the rest of the matrix, every
+    Gershgorin disc of B lies left of a_kk, by δ at least, and |u|² ≤ TAU·δ. Then a_kk ≤
+    λ_max ≤ a_kk + |u|²/δ (from λ − a_kk = uᵀ(λ − B)⁻¹u), so a_kk is λ_max to within TAU
+    of the largest entry, which is ~1 here. B itself need not have converged: the small
+    eigenvalues of a Hessian near a minimum take every sweep, its top does not.
+    """
+    a, unscale, finite = _diagonalize(h, sweeps)
+    d = len(a)
+    size = [[jnp.abs(a[i][j]) for j in range(d)] for i in range(d)]
+    known = None
+    for k in range(d):
+        rest = [i for i in range(d) if i != k]
+        u2 = functools.reduce(jnp.add, [a[k][j] * a[k][j] for j in rest])
+        edge = functools.reduce(jnp.maximum, [
+            a[i][i] + sum(size[i][j] for j in rest if j != i) for i in rest])
+        here = u2 <= TAU * (a[k][k] - edge)
+        known = here if known is None else known | here
+    top = functools.reduce(jnp.maximum, [a[i][i] for i in range(d)])
+    return jnp.where(finite & known, top * unscale, jnp.nan)
+
+
+def top_eigenvalue(h: Array) -> Array:
+    """λ_max of symmetric h (d, d, *batch), d ≤ MAX_DIM: QUICK_SWEEPS sweeps, and all SWEEPS
+    (from the start again) only if some matrix of the batch has not converged by then.
+
+    Converged means λ_max is then known to within 2^-53 of the largest entry (see
+    ``_top_after``), so more sweeps would change nothing that counts. A trajectory's
+    Hessians mostly converge in the quick sweeps. Either path is a single fused kernel.
+    """
+    quick = _top_after(h, QUICK_SWEEPS)
+    return lax.cond(jnp.any(jnp.isnan(quick)),
+                    lambda: functools.reduce(jnp.maximum, eigenvalues(h)), lambda: quick)

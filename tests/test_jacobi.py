@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dynamics import jacobi
-from dynamics.sharpness import extreme_eigenvalues
+from dynamics.sharpness import extreme_eigenvalues, top_eigenvalue
 
 # The engine's own use: smallest and largest eigenvalue. (Asking XLA for all d outputs of
 # the straight-line solver at once makes it compile for many minutes.)
@@ -90,9 +90,81 @@ def test_rsqrt_to_an_ulp(x):
     assert float(jacobi.rsqrt(jnp.float64(x))) == pytest.approx(x ** -0.5, rel=3e-16)
 
 
-def test_all_sweeps_are_one_kernel():
+@pytest.mark.parametrize("solver", [
+    lambda h: functools.reduce(jnp.maximum, jacobi.eigenvalues(h)),
+    lambda h: jacobi._top_after(h, jacobi.QUICK_SWEEPS),
+])
+def test_all_sweeps_are_one_kernel(solver):
     # The design point of jacobi.py: with only "cheap" operations XLA fuses the whole
     # solver into one loop (a kernel per divide would stream the matrices through memory).
-    top = jax.jit(lambda h: functools.reduce(jnp.maximum, jacobi.eigenvalues(h)))
-    hlo = top.lower(jnp.ones((4, 4, 1024))).compile().as_text()
+    hlo = jax.jit(solver).lower(jnp.ones((4, 4, 1024))).compile().as_text()
     assert len(re.findall(r"= \S+ fusion\(", hlo)) == 1
+
+
+# --- the top eigenvalue: quick sweeps, all of them when some matrix needs it ---------------
+
+_top = jax.jit(top_eigenvalue)
+
+
+def top_of(mats: np.ndarray) -> np.ndarray:
+    return np.asarray(_top(jnp.asarray(np.moveaxis(mats, 0, -1))))
+
+
+def quick_converges(mats: np.ndarray) -> bool:
+    h = jnp.asarray(np.moveaxis(mats, 0, -1))
+    return not np.isnan(np.asarray(jacobi._top_after(h, jacobi.QUICK_SWEEPS))).any()
+
+
+def assert_top_matches_eigvalsh(mats, rel=4e-15):
+    expected = np.linalg.eigvalsh(mats)
+    norm = np.max(np.abs(expected), axis=1)
+    np.testing.assert_array_less(np.abs(top_of(mats) - expected[:, -1]), rel * norm + 1e-300)
+
+
+def near_rank_one(rng, n, d, size):
+    """g gᵀ + r·E with small r: the Hessians near a minimum of a product loss."""
+    g = rng.normal(size=(n, d))
+    e = rng.normal(size=(n, d, d))
+    return g[:, :, None] * g[:, None, :] + size * (e + np.swapaxes(e, 1, 2))
+
+
+@pytest.mark.parametrize("d", [3, 4])
+def test_quick_sweeps_suffice_near_a_minimum_and_are_exact(d):
+    mats = near_rank_one(np.random.default_rng(5), 1000, d, 1e-9)
+    assert quick_converges(mats)
+    assert_top_matches_eigvalsh(mats)
+
+
+@pytest.mark.parametrize("d", [3, 4])
+def test_one_hard_matrix_makes_the_whole_batch_sweep_to_the_end(d):
+    rng = np.random.default_rng(6)
+    mats = near_rank_one(rng, 1000, d, 1e-9)
+    # one of the random matrices that the quick sweeps leave unsettled (a few % of them)
+    a = rng.normal(size=(2000, d, d))
+    a = a + np.swapaxes(a, 1, 2)
+    quick = jacobi._top_after(jnp.asarray(np.moveaxis(a, 0, -1)), jacobi.QUICK_SWEEPS)
+    mats[517] = a[np.flatnonzero(np.isnan(np.asarray(quick)))[0]]
+    assert not quick_converges(mats)
+    assert_top_matches_eigvalsh(mats)
+
+
+@pytest.mark.parametrize("spectrum", [(1.0, 1.0, 1.0, 0.3), (1.0, 1.0 + 1e-9, 1.0 - 1e-9, -2.0),
+                                      (1e6, 1.0, 1e-6, 1e-12), (0.0, 0.0, 0.0, 5.0)])
+def test_top_eigenvalue_on_hard_spectra(spectrum):
+    assert_top_matches_eigvalsh(with_spectrum(np.random.default_rng(7), spectrum))
+
+
+def test_top_eigenvalue_of_random_matrices_at_extreme_scales():
+    rng = np.random.default_rng(8)
+    a = rng.normal(size=(2000, 4, 4))
+    a = (a + np.swapaxes(a, 1, 2)) * 10.0 ** rng.uniform(-150, 150, (2000, 1, 1))
+    assert_top_matches_eigvalsh(a)
+
+
+def test_top_eigenvalue_of_non_finite_input_is_nan():
+    mats = near_rank_one(np.random.default_rng(9), 64, 4, 1e-9)
+    mats[3, 0, 1] = mats[3, 1, 0] = np.inf
+    mats[4, 2, 2] = np.nan
+    top = top_of(mats)
+    assert np.isnan(top[3]) and np.isnan(top[4])
+    assert np.isfinite(np.delete(top, [3, 4])).all()
