@@ -3,8 +3,9 @@
 Cells are stepped together, vectorized, in blocks of at most ``BLOCK`` cells (memory stays
 bounded for any grid; one block per CPU device runs at once). A cell stops once it has
 converged (its step moved θ by at most ``tol``) or diverged (the same rule as ``simulate``),
-and the work follows the cells still running (``cells.py``). ``tol=None`` runs every cell for all its steps (or until it
-diverges).
+and the work follows the cells still running (``blocks.py`` drives the rounds, ``cells.py``
+holds the compiled steppers). ``tol=None`` runs every cell for all its steps (or until it
+diverges). Each device then measures its own blocks' finals (``metrics.py``).
 """
 from __future__ import annotations
 
