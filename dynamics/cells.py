@@ -88,12 +88,14 @@ def exact_runner(loss_fn, components_fn, optimizer: str):
 def fast_runner(loss_fn, components_fn, optimizer: str):
     """Compiled: n_checks × CHECK_EVERY steps, checking convergence between groups.
 
-    Within a group cells step unguarded; a cell found out of bounds at the end of a group
-    is put back to the group's start and flagged, for an exact replay of that group. A
+    Within a group cells step without stopping; a cell that was out of bounds at any step
+    of a group is put back to the group's start and flagged, for an exact replay of that
+    group (which finds the step and keeps the last iterate before it). A
     cell whose last step moved it by at most its ``tol`` stops if it sits where GD stays.
     """
     step = _stepper(loss_fn, components_fn, optimizer)
     stable = _stable_fn(loss_fn)
+    opt = OPTIMIZERS[optimizer]
 
     def run(theta, etas, done, steps_run, consts, k0, n_checks, tol, seed):
         key = jax.random.PRNGKey(seed)
@@ -106,10 +108,22 @@ def fast_runner(loss_fn, components_fn, optimizer: str):
                 th, _ = carry
                 return step(th, etas, consts, key, k + j), th
 
-            new, prev = jax.lax.fori_loop(0, CHECK_EVERY, inner, (theta, theta))
-            # Checked once per group: past the bound these iterates only grow (or turn
-            # NaN), so a cell that left it mid-group is still out at the group's end.
-            bad = is_bad(new)
+            def inner_checked(j, carry):
+                th, _, bad = carry
+                new = step(th, etas, consts, key, k + j)
+                return new, th, bad | is_bad(new)
+
+            if opt.stochastic:
+                # SGD alternates losses: an iterate out of bounds mid-group can come back
+                # by the group's end, and the run has diverged there. Check every step.
+                new, prev, bad = jax.lax.fori_loop(0, CHECK_EVERY, inner_checked,
+                                                   (theta, theta, jnp.zeros_like(done)))
+            else:
+                # One deterministic map: past the bound its iterates only grow (or turn
+                # NaN), so a cell out of bounds mid-group is still out at the group's end
+                # (tests/test_sweeps.py checks this against simulate on every model).
+                new, prev = jax.lax.fori_loop(0, CHECK_EVERY, inner, (theta, theta))
+                bad = is_bad(new)
             take = ~done & ~bad
             flagged = flagged | (~done & bad)
             quiet = take & (_moved(new, prev) <= tol)

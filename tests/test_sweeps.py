@@ -4,6 +4,8 @@ Each cell is compared with ``simulate`` from the same start (and, for the seed's
 with the eq. (2) loop). Sweeps may stop a cell once its steps become negligible, so finals
 are compared to 1e-6 relative (sharpness) and 1e-10 absolute (loss).
 """
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -192,3 +194,45 @@ def test_sweep_init_cells_are_runs(xs, ys, eta):
     check_arrays(sweep, (len(ys), len(xs)))
     runs = runs_on_grid("xy", xs, ys, eta, 50)
     assert_cells_match(sweep, runs)
+
+
+# --- divergence: the step and the last finite iterate, as simulate finds them --------------
+
+def _cases():
+    for name, model in dynamics.MODELS.items():
+        for optimizer in dynamics.optimizers_for(model):
+            if optimizer != "flow":
+                yield name, optimizer
+
+
+@pytest.mark.parametrize("name,optimizer", list(_cases()))
+def test_diverging_cells_stop_where_simulate_does(name, optimizer):
+    # η from the model's range up to 6× past it: cells converge, sit at the edge, or
+    # diverge at any step of a check group. A diverged cell must report the same last
+    # finite iterate as simulate (SGD can leave the bound mid-group and come back).
+    model = dynamics.MODELS[name]
+    rng = np.random.default_rng(zlib.crc32(f"{name} {optimizer}".encode()))
+    low, high = model.eta_range
+    etas = np.geomspace(low, 6 * high, 12)
+    for _ in range(2):
+        start = (np.asarray(model.default_init) * rng.uniform(0.5, 2.0, model.dim)
+                 * rng.choice([-1, 1], model.dim))
+        sweep = dynamics.sweep_eta(model, start, etas, 300, optimizer=optimizer, seed=1)
+        for k, eta in enumerate(etas):
+            traj = dynamics.simulate(model, start, eta, 300, optimizer=optimizer, seed=1)
+            assert bool(sweep.diverged[k]) == (traj.diverged_at is not None), (start, eta)
+            if traj.diverged_at is not None:
+                assert sweep.steps_run[k] == traj.diverged_at - 1, (start, eta)
+                np.testing.assert_array_equal(sweep.final_params[k], traj.params[-1])
+
+
+def test_sgd_leaving_the_bound_mid_group_is_caught():
+    # picky with SGD from 0.9: at these η the run leaves |θ| ≤ 1e6 and comes back within
+    # a check group; simulate stops at the first iterate out (found by the sweep before).
+    etas = [1.75, 2.5, 2.75, 3.0]
+    sweep = dynamics.sweep_eta("picky", [0.9], etas, 400, optimizer="sgd", seed=3)
+    for k, eta in enumerate(etas):
+        traj = dynamics.simulate("picky", [0.9], eta, 400, optimizer="sgd", seed=3)
+        assert traj.diverged_at is not None and sweep.diverged[k]
+        assert sweep.steps_run[k] == traj.diverged_at - 1
+        np.testing.assert_array_equal(sweep.final_params[k], traj.params[-1])
