@@ -236,3 +236,21 @@ def test_sgd_leaving_the_bound_mid_group_is_caught():
         assert traj.diverged_at is not None and sweep.diverged[k]
         assert sweep.steps_run[k] == traj.diverged_at - 1
         np.testing.assert_array_equal(sweep.final_params[k], traj.params[-1])
+
+
+def test_zhu_fig_2b_basin_near_the_fractal_boundary():
+    # Zhu et al. Fig. 2b: η = 0.2, 50 000 steps on a grid of starts; in [3.0, 3.4] × [0.1, 0.5]
+    # runs that converge end at the edge of stability, just below 2/η, and they lie
+    # interleaved with runs that diverge (the fractal boundary).
+    eta = 0.2
+    xs, ys = np.linspace(3.0, 3.4, 48), np.linspace(0.1, 0.5, 48)
+    sweep = dynamics.sweep_init("x2y2", eta, xs, ys, 50_000)
+    converged = ~sweep.diverged
+    sharp = sweep.final_sharpness[converged]
+    assert 0.2 < converged.mean() < 0.9
+    assert np.all(sweep.final_loss[converged] < 1e-12)
+    assert np.all(sharp < 2 / eta)                     # never settles sharper than 2/η
+    assert np.mean(sharp > 2 / eta - 0.1) > 0.95       # the highlighted band of the figure
+    d = sweep.diverged
+    changes = (d[:, 1:] != d[:, :-1]).sum() + (d[1:, :] != d[:-1, :]).sum()
+    assert changes > 0.05 * (d[:, 1:].size + d[1:, :].size)
