@@ -22,10 +22,13 @@ if "xla_cpu_prefer_vector_width" not in os.environ.get("XLA_FLAGS", ""):
 # A while loop whose buffers exceed 1 kB (XLA's default) runs as one runtime call per
 # operation per turn; above it XLA compiles the whole loop into one kernel. The sweeps'
 # rounds carry whole blocks of cells: 1.5× faster stepping with the limit lifted.
-if "xla_cpu_small_while_loop_byte_threshold" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (
-        os.environ["XLA_FLAGS"]
-        + " --xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000000000")
+_LOOPS = "xla_cpu_small_while_loop_byte_threshold=1000000000"
+if "xla_cpu_small_while_loop_byte_threshold" not in os.environ["XLA_FLAGS"]:
+    if "--xla_backend_extra_options=" in os.environ["XLA_FLAGS"]:   # join the user's list
+        os.environ["XLA_FLAGS"] = os.environ["XLA_FLAGS"].replace(
+            "--xla_backend_extra_options=", f"--xla_backend_extra_options={_LOOPS},", 1)
+    else:
+        os.environ["XLA_FLAGS"] += f" --xla_backend_extra_options={_LOOPS}"
 
 import jax  # noqa: E402  (after XLA_FLAGS)
 
