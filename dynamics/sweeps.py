@@ -125,6 +125,11 @@ def sweep_init(model, eta, xs, ys, steps: int, optimizer: str = "gd", seed: int 
     Models with more than two parameters sweep their plane (xyzw: z = x, w = y). For
     one-parameter models pass ``ys=None``; the result then has shape (1, len(xs)).
 
+    GD on xyzw's plane steps its exact twin x2y2 (the seed's eq. (2)), and the finals are
+    measured as xyzw. ``simulate("xyzw", ...)`` rounds the same map differently, so where a
+    run passes through a chaotic phase (a catapult at large η) the two can end apart,
+    as any two float implementations of that map do.
+
     Returns:
       A :class:`Sweep` whose arrays have shape (len(ys), len(xs)).
     """
