@@ -25,11 +25,12 @@ _COMPILED = set()  # (share runner, dim, device) already compiled
 
 
 @functools.lru_cache(maxsize=None)
-def _share_runner(loss_fn):
+def _share_runner(loss_fn, lift=None):
     """Compiled: (loss, sharpness) (STAGE,) each, filled for rows [start, stop) of a stage.
 
     Windows start at start, start + WINDOW, …; the last is moved back to end inside the
     stage (its overlap is computed twice, identically). Rows outside [start, stop) are 0.
+    ``lift`` maps the rows to the loss's parameters first (a plane twin's rows to xyzw's).
     """
     run = batch_metrics(loss_fn)
 
@@ -38,6 +39,8 @@ def _share_runner(loss_fn):
             i, loss, sharp = carry
             begin = jnp.minimum(i, STAGE - WINDOW)
             window = jax.lax.dynamic_slice_in_dim(rows, begin, WINDOW, axis=0)
+            if lift is not None:
+                window = lift(window)
             l, s = run(window.T, consts)
             loss = jax.lax.dynamic_update_slice_in_dim(loss, l, begin, 0)
             sharp = jax.lax.dynamic_update_slice_in_dim(sharp, s, begin, 0)
@@ -53,8 +56,8 @@ def _share_runner(loss_fn):
 class Metrics:
     """Loss and sharpness of the rows submitted so far, in order; ``result()`` collects them."""
 
-    def __init__(self, loss_fn, consts: tuple, device=None):
-        self._run = _share_runner(loss_fn)
+    def __init__(self, loss_fn, consts: tuple, device=None, lift=None):
+        self._run = _share_runner(loss_fn, lift)
         self._devices = devices() if device is None else [device]
         self._consts = [on_device(tuple(consts), d) for d in self._devices]
         self._parts = []   # (device loss, device sharpness, first row, last row, times repeated)

@@ -156,10 +156,19 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     theta = check_params(model, init)
     steps = check_steps(steps)
     etas = eta_per_step(eta, steps)
-    job = Metrics(model.loss_fn, model.consts)
     if opt.continuous:
+        job = Metrics(model.loss_fn, model.consts)
         thetas, dead_at = _flow.solve(model, theta, etas, job)
+    elif on_twin_plane(model, opt.name, theta):
+        # GD from xyzw's symmetric plane stays on it: step the twin (eq. (2)) there, exactly
+        # symmetric and as sweeps do, and measure loss and sharpness as xyzw.
+        job = Metrics(model.loss_fn, model.consts, lift=model.embed_fn)
+        twin = resolve_model(model.plane_twin)
+        plane, dead_at = _run_blocks(twin, opt, model.project(theta), etas, check_seed(seed),
+                                     job)
+        thetas = model.embed(plane)
     else:
+        job = Metrics(model.loss_fn, model.consts)
         thetas, dead_at = _run_blocks(model, opt, theta, etas, check_seed(seed), job)
     loss, sharp = job.result()
     n = len(loss)
@@ -176,6 +185,14 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     return Trajectory(params=thetas[:n], loss=loss[:n], sharpness=sharp[:n],
                       eta=etas[: n - 1].copy(), time=time, diverged_at=dead_at,
                       model=model, optimizer=opt.name)
+
+
+def on_twin_plane(model: Model, optimizer: str, starts: np.ndarray) -> bool:
+    """GD from starts (..., dim) that all lie on the plane of a model with a plane twin:
+    the twin's GD is then this model's, exactly (not normalized GD or GD on √L, whose
+    gradient norm and loss scale differ)."""
+    return (model.plane_twin is not None and optimizer == "gd"
+            and np.array_equal(model.embed(model.project(starts)), starts))
 
 
 def _run_blocks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: int,

@@ -22,6 +22,7 @@ from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_seed, chec
 from .blocks import Block
 from .cells import CAPACITY
 from .metrics import metrics
+from .simulate import on_twin_plane
 
 BLOCK = CAPACITY      # cells per block (at most): bounds memory, keeps rounds few
 DEFAULT_TOL = 1e-9
@@ -60,7 +61,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         steps_run = np.where(diverged, 0, steps)
         loss, sharp = metrics(measure.loss_fn, measure.consts, final)
         return Sweep(sharp, loss, diverged, steps_run, final)
-    if _twin_applies(model, opt.name, starts):
+    if on_twin_plane(model, opt.name, starts):
         return run_cells(model.plane_twin, optimizer, model.project(starts), etas, steps, tol,
                          seed, measure=model)
     devs = devices()
@@ -94,13 +95,6 @@ def _scatter(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.empty_like(values)
     out[cells] = values
     return out
-
-
-def _twin_applies(model, optimizer: str, starts: np.ndarray) -> bool:
-    """Step the plane twin instead: same GD (not normalized GD or GD on √L, whose
-    gradient norm and loss scale differ), and every start on the plane."""
-    return (model.plane_twin is not None and optimizer == "gd"
-            and np.array_equal(model.embed(model.project(starts)), starts))
 
 
 def _flow_finals(model, starts, t_end):

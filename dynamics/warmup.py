@@ -22,7 +22,11 @@ def warm_up(models=None) -> int:
     steps = max(CHUNK, WINDOW * len(devices())) + 1
     count = 0
     for model in (MODELS.values() if models is None else models):
+        starts = [model.default_init]
+        if model.plane_twin is not None:   # GD on the plane steps the twin: warm both ways
+            starts.append(tuple(model.default_init[:-1]) + (1.25 * model.default_init[-1],))
         for name in optimizers_for(model):
-            simulate(model, model.default_init, model.default_eta, steps, optimizer=name)
-            count += 1
+            for start in starts:
+                simulate(model, start, model.default_eta, steps, optimizer=name)
+                count += 1
     return count

@@ -29,8 +29,11 @@ def test_new_eta_start_schedule_and_length_do_not_recompile(name, optimizer):
     model = dynamics.MODELS[name]
     init = np.asarray(model.default_init, dtype=float)
     eta = model.default_eta
-    # warm-up: a run long enough to send metric blocks to every CPU device once
+    # warm-up: a run long enough to send metric blocks to every CPU device once (from the
+    # model's plane and off it: GD on xyzw's plane steps its twin x2y2)
     dynamics.simulate(model, init, eta, 6000, optimizer=optimizer)
+    dynamics.simulate(model, init * np.linspace(1.0, 1.2, init.size), eta, 6000,
+                      optimizer=optimizer)
 
     def moves():
         rng = np.random.default_rng(1)
@@ -39,6 +42,7 @@ def test_new_eta_start_schedule_and_length_do_not_recompile(name, optimizer):
             dynamics.simulate(model, start, eta * rng.uniform(0.8, 1.0), steps,
                               optimizer=optimizer, seed=int(rng.integers(100)))
         dynamics.simulate(model, init, [(0, eta), (40, eta / 2)], 100, optimizer=optimizer)
+        dynamics.simulate(model, init * 1.05, eta, 300, optimizer=optimizer)  # on the plane
 
     assert compiles_during(moves) == 0
 
@@ -75,5 +79,7 @@ def test_after_warm_up_no_model_or_optimizer_compiles():
             for name in dynamics.optimizers_for(model):
                 dynamics.simulate(model, model.default_init, model.default_eta * 0.9, 777,
                                   optimizer=name)
+                off_plane = np.asarray(model.default_init) * np.linspace(1.0, 1.1, model.dim)
+                dynamics.simulate(model, off_plane, model.default_eta, 500, optimizer=name)
 
     assert compiles_during(every_combination) == 0

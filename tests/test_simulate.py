@@ -161,6 +161,24 @@ def test_xyzw_symmetric_start_stays_symmetric_and_is_eq2():
     np.testing.assert_allclose(p[:, :2], ref.eq2_loop(3.2, 0.3, eta, steps), rtol=1e-12, atol=1e-12)
 
 
+def test_xyzw_on_its_plane_is_exactly_its_twin_and_measured_as_xyzw():
+    # A catapult at η = 0.108 from (3.81, 0.125): chaotic for ~100 steps, so any rounding
+    # difference grows to O(1). GD from the plane steps the twin x2y2 there: the run is
+    # exactly symmetric, exactly x2y2's run, and exactly what sweep_init finds; its loss
+    # and sharpness are xyzw's (the 4 × 4 Hessian), not x2y2's.
+    x, y, eta = 3.8062991670395068, 0.12465430740747718, 0.10786698273545152
+    traj = dynamics.simulate("xyzw", (x, y, x, y), eta, 600)
+    twin = dynamics.simulate("x2y2", (x, y), eta, 600)
+    np.testing.assert_array_equal(traj.params[:, 2:], traj.params[:, :2])
+    np.testing.assert_array_equal(traj.params[:, :2], twin.params)
+    sweep = dynamics.sweep_init("xyzw", eta, [x], [y], 600)
+    np.testing.assert_array_equal(sweep.final_params[0, 0], traj.params[-1])
+    assert sweep.final_sharpness[0, 0] == traj.sharpness[-1]
+    for k in (0, 50, 600):
+        assert traj.sharpness[k] == pytest.approx(ref.sharpness("xyzw", traj.params[k]), rel=1e-12)
+        assert_loss_close(traj.loss[k], ref.loss("xyzw", traj.params[k]))
+
+
 def test_xyzw_asymmetric_matches_hand_gradient_loop():
     start = (1.3, 0.6, 0.9, 1.1)
     traj = dynamics.simulate("xyzw", start, 0.1, 200)
