@@ -120,9 +120,9 @@ def sweep_init(model, eta, xs, ys, steps: int, optimizer: str = "gd", seed: int 
     one-parameter models pass ``ys=None``; the result then has shape (1, len(xs)).
 
     GD on xyzw's plane steps its exact twin x2y2 (the seed's eq. (2)), and the finals are
-    measured as xyzw. ``simulate("xyzw", ...)`` rounds the same map differently, so where a
-    run passes through a chaotic phase (a catapult at large η) the two can end apart,
-    as any two float implementations of that map do.
+    measured as xyzw; ``simulate`` does the same from a start on the plane, so a cell is
+    bitwise that run. (Another float implementation of the map, such as a 4-D numpy loop,
+    rounds differently and can end elsewhere after a chaotic phase, a catapult at large η.)
 
     Returns:
       A :class:`Sweep` whose arrays have shape (len(ys), len(xs)).
