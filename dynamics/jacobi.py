@@ -156,5 +156,9 @@ def top_eigenvalue(h: Array) -> Array:
     Hessians mostly converge in the quick sweeps. Either path is a single fused kernel.
     """
     quick = _top_after(h, QUICK_SWEEPS)
+    # Only the unsettled matrices take the full value: a row's result never depends on
+    # which other rows share its batch (the two paths can differ in the last bit).
     return lax.cond(jnp.any(jnp.isnan(quick)),
-                    lambda: functools.reduce(jnp.maximum, eigenvalues(h)), lambda: quick)
+                    lambda: jnp.where(jnp.isnan(quick),
+                                      functools.reduce(jnp.maximum, eigenvalues(h)), quick),
+                    lambda: quick)

@@ -168,3 +168,12 @@ def test_top_eigenvalue_of_non_finite_input_is_nan():
     top = top_of(mats)
     assert np.isnan(top[3]) and np.isnan(top[4])
     assert np.isfinite(np.delete(top, [3, 4])).all()
+
+
+def test_a_matrix_gets_the_same_top_whatever_shares_its_batch():
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=(3000, 4, 4))
+    a = a + np.swapaxes(a, 1, 2)
+    alone = np.concatenate([top_of(a[i:i + 1]) for i in range(3000)])
+    together = top_of(a)           # batched with matrices that need every sweep
+    np.testing.assert_array_equal(alone, together)
