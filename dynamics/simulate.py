@@ -20,6 +20,7 @@ from .checks import (DIVERGENCE_BOUND, check_params, check_seed, check_steps,
                      resolve_model, resolve_optimizer)
 from ._types import Schedule
 from .model import Model
+from ._config import devices
 from .metrics import STAGE, Metrics
 
 STEP_BLOCK = STAGE - 1  # steps per call of the compiled step runner
@@ -66,7 +67,7 @@ def is_bad(theta):
     return ~ok
 
 
-PIECES = 16  # step sizes a block can hold: a schedule with more pieces takes more blocks
+PIECES = 16  # constant-η pieces a block's plan holds; a block with more takes η per step
 
 
 @functools.lru_cache(maxsize=None)
@@ -75,7 +76,9 @@ def step_runner(loss_fn, components_fn, optimizer: str):
 
     ``plan`` packs what changes from call to call into one array (one transfer): the start
     θ (dim,), then the first step of each of up to PIECES constant-η pieces (as floats,
-    increasing, +inf when unused), then their η. A ``while_loop`` runs exactly ``n_valid``
+    increasing, +inf when unused), then their η. A block whose schedule has more pieces
+    (a ramp, say) takes its η per step from ``etas`` instead (``per_step``); otherwise
+    ``etas`` is a placeholder that stays on the device. A ``while_loop`` runs exactly ``n_valid``
     steps (or stops at the first bad iterate) into a fixed (STEP_BLOCK + 1, dim) buffer,
     row 0 being the start: one program for any length, η, start or schedule, and a short
     run costs only its own steps.
@@ -88,7 +91,7 @@ def step_runner(loss_fn, components_fn, optimizer: str):
         def component_grad(theta, consts, i):
             return jax.grad(lambda th: components_fn(th, consts)[i])(theta)
 
-    def run(plan, consts, k0, n_valid, seed):
+    def run(plan, etas_per_step, per_step, consts, k0, n_valid, seed):
         dim = plan.shape[0] - 2 * PIECES
         theta0, firsts, etas = plan[:dim], plan[dim:dim + PIECES], plan[dim + PIECES:]
         firsts = jnp.append(firsts, jnp.inf)
@@ -101,7 +104,8 @@ def step_runner(loss_fn, components_fn, optimizer: str):
                 m = components_fn(theta, consts).shape[0]
                 i = jax.random.randint(jax.random.fold_in(key, k0 + j), (), 0, m)
                 grad = component_grad(theta, consts, i)
-            new = opt.update(theta, grad, loss, etas[piece])
+            eta = jnp.where(per_step, etas_per_step[j], etas[piece])
+            new = opt.update(theta, grad, loss, eta)
             rows = jax.lax.dynamic_update_index_in_dim(rows, new, j + 1, 0)
             # pieces start one after another: step k0 + j + 1 is in this piece or the next
             later = (k0 + j + 1).astype(plan.dtype) >= firsts[piece + 1]
@@ -116,21 +120,28 @@ def step_runner(loss_fn, components_fn, optimizer: str):
     return jax.jit(run)
 
 
-def _plan(theta: np.ndarray, etas: np.ndarray, k: int) -> tuple[np.ndarray, int]:
-    """(plan, steps) for the block from step k: the start, its η pieces, and how many
-    steps it covers (up to STEP_BLOCK, fewer when the schedule has more than PIECES)."""
+def _plan(theta: np.ndarray, etas: np.ndarray, k: int, device):
+    """(plan, η per step, per_step, steps) for the block from step k (see step_runner)."""
     steps = min(STEP_BLOCK, len(etas) - k)
     block = etas[k:k + steps]
     firsts = np.flatnonzero(block[1:] != block[:-1]) + 1
-    if len(firsts) >= PIECES:
-        steps = int(firsts[PIECES - 1])
-        firsts = firsts[:PIECES - 1]
     starts = np.full(PIECES, np.inf)
+    values = np.full(PIECES, block[0])
+    if len(firsts) >= PIECES:
+        per_step = np.zeros(STEP_BLOCK)
+        per_step[:steps] = block
+        return np.concatenate([theta, starts, values]), per_step, np.bool_(True), steps
     starts[0] = k
     starts[1:len(firsts) + 1] = k + firsts
-    values = np.full(PIECES, block[0])
     values[1:len(firsts) + 1] = block[firsts]
-    return np.concatenate([theta, starts, values]), steps
+    return (np.concatenate([theta, starts, values]), _placeholder(device), np.bool_(False),
+            steps)
+
+
+@functools.lru_cache(maxsize=None)
+def _placeholder(device):
+    """The unused per-step η of a block with few pieces, kept on the device (no transfer)."""
+    return jax.device_put(np.zeros(STEP_BLOCK), device)
 
 
 def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
@@ -204,8 +215,9 @@ def _run_blocks(model: Model, opt, theta: np.ndarray, etas: np.ndarray, seed: in
     pieces = []
     k = 0
     while k < steps:
-        plan, n_valid = _plan(theta, etas, k)
-        out, dead = run(plan, consts, np.int32(k), np.int32(n_valid), np.uint32(seed))
+        plan, per_step_etas, per_step, n_valid = _plan(theta, etas, k, devices()[0])
+        out, dead = run(plan, per_step_etas, per_step, consts, np.int32(k), np.int32(n_valid),
+                        np.uint32(seed))
         dead = int(dead)
         first = 0 if k == 0 else 1  # a block repeats its start, the last iterate before it
         stop = n_valid + 1 if dead < 0 else dead

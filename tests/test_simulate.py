@@ -312,6 +312,16 @@ def test_many_piece_schedule_matches_the_closed_form():
     np.testing.assert_allclose(traj.params[:, 0], closed, rtol=1e-11, atol=1e-300)
 
 
+def test_a_ramp_with_a_new_eta_every_step_matches_the_closed_form():
+    # η changes at every step for 20 000 steps (two blocks, η taken per step): exact.
+    lam, steps = 1.5, 20_000
+    etas = np.linspace(0.05, 1.3, steps)
+    traj = dynamics.simulate(dynamics.quadratic([lam]), [1.0], list(enumerate(etas)), steps)
+    np.testing.assert_array_equal(traj.eta, etas)
+    closed = np.concatenate([[1.0], np.cumprod(1 - etas * lam)])
+    np.testing.assert_allclose(traj.params[:, 0], closed, rtol=1e-11, atol=1e-300)
+
+
 def test_schedule_into_divergence():
     # λ = 4: η = 0.4 is stable, η = 0.6 (multiplier −1.4) diverges after the switch.
     traj = dynamics.simulate(dynamics.quadratic([4.0]), [1.0], [(0, 0.4), (10, 0.6)], 200)
