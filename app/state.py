@@ -110,6 +110,8 @@ class ExplorerState(param.Parameterized):
         query = {k: v for k, v in query.items() if k in self.URL_NAMES}
         if "model" in query:
             notices += self._apply_one("model", query.pop("model"))
+        if self.model == "xyzw" and {"z0", "w0"} & query.keys() and "symmetric" not in query:
+            query["symmetric"] = "false"   # a link that names z₀ or w₀ means them
         for name in self.URL_NAMES:
             if name in query:
                 notices += self._apply_one(name, query[name])

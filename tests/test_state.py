@@ -118,6 +118,16 @@ def test_bad_query_values_are_ignored_with_a_notice(query, name):
     assert state.run().ok
 
 
+def test_a_link_naming_z0_or_w0_gets_that_start():
+    state = ExplorerState()
+    assert state.apply_query({"model": "xyzw", "x0": "3.2", "y0": "0.3", "z0": "3.0",
+                              "w0": "0.35"}) == []
+    assert state.start() == (3.2, 0.3, 3.0, 0.35)
+    state = ExplorerState()
+    state.apply_query({"model": "xyzw", "z0": "3.0", "symmetric": "true"})  # said explicitly
+    assert state.symmetric and state.start()[2] == state.x0
+
+
 def test_unknown_query_names_are_ignored():
     state = ExplorerState()
     assert state.apply_query({"utm_source": "x", "eta": "0.3"}) == []
