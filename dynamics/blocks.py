@@ -1,9 +1,9 @@
 """One block of cells run to the end on one device, round by round (the driver of sweeps).
 
 The block's state lives on its device for the whole run (``cells.py``). A round steps the
-cells still running, padded to a power of two so that few shapes are ever compiled; the
-host only sends which cells those are and gets back, per cell, whether it stopped. Rounds
-double in length, so a block takes about log₂(steps) of them.
+cells still running, padded to a bucket size (2^k or 3·2^(k−1)) so that few shapes are
+ever compiled; the host only sends which cells those are and gets back, per cell, whether
+it stopped. Rounds double in length, so a block takes about log₂(steps) of them.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ._config import on_device
 from .cells import CAPACITY, CHECK_EVERY, exact_runner, fast_runner
 from .optimizers import OPTIMIZERS
 
-MIN_BUCKET = 16      # running cells are padded to a power of two ≥ this (few compiled shapes)
+MIN_BUCKET = 16       # the smallest bucket of running cells (see _bucket)
 FIRST_ROUND = 32      # steps in the first round; each next round doubles
 
 
