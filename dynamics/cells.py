@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from .optimizers import OPTIMIZERS
 from .sharpness import extreme_eigenvalues
-from .simulate import is_bad
+from .runner import is_bad
 
 CHECK_EVERY = 16      # steps between convergence checks on the fast path
 CAPACITY = 16384      # cells per block (a power of two; the state has one more column)

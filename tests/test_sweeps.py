@@ -226,6 +226,20 @@ def test_diverging_cells_stop_where_simulate_does(name, optimizer):
                 np.testing.assert_array_equal(sweep.final_params[k], traj.params[-1])
 
 
+def test_sgd_with_the_largest_seed_draws_the_same_samples_in_sweeps_and_simulate():
+    # The seed reaches simulate's compiled program inside a float64 plan and the sweeps'
+    # as an integer: both must draw the same sample at every step, for any 32-bit seed.
+    etas = [0.3, 0.7]
+    for seed in (2**32 - 1, 2**32 - 2):
+        sweep = dynamics.sweep_eta("picky", [0.9], etas, 200, optimizer="sgd", seed=seed)
+        for k, eta in enumerate(etas):
+            traj = dynamics.simulate("picky", [0.9], eta, 200, optimizer="sgd", seed=seed)
+            np.testing.assert_array_equal(sweep.final_params[k], traj.params[-1])
+    a, b = (dynamics.simulate("picky", [0.9], 0.7, 200, optimizer="sgd", seed=s).params
+            for s in (2**32 - 1, 2**32 - 2))
+    assert not np.array_equal(a, b)
+
+
 def test_sgd_leaving_the_bound_mid_group_is_caught():
     # picky with SGD from 0.9: at these η the run leaves |θ| ≤ 1e6 and comes back within
     # a check group; simulate stops at the first iterate out (found by the sweep before).
