@@ -195,12 +195,13 @@ class Run:
             stop = n_valid + 1 if dead < 0 else dead
             rows = np.asarray(calls[0][0])
             loss, sharp = np.empty(stop - first), np.empty(stop - first)
-            for i, (device_rows, _, device_loss, device_sharp) in enumerate(calls):
+            for i, (device_rows, device_dead, device_loss, device_sharp) in enumerate(calls):
                 lo, hi = share_bounds(first, stop, i, shares)
                 hi = min(hi, stop)
                 if lo >= hi:
                     continue
-                if i == 0 or np.array_equal(np.asarray(device_rows)[lo:hi], rows[lo:hi]):
+                if i == 0 or (int(device_dead) == dead
+                              and np.array_equal(np.asarray(device_rows)[lo:hi], rows[lo:hi])):
                     loss[lo - first:hi - first] = np.asarray(device_loss)[lo:hi]
                     sharp[lo - first:hi - first] = np.asarray(device_sharp)[lo:hi]
                 else:   # never seen: a device stepped differently; measure the first's rows
