@@ -194,19 +194,7 @@ class Run:
             dead = int(calls[0][1])
             stop = n_valid + 1 if dead < 0 else dead
             rows = np.asarray(calls[0][0])
-            loss, sharp = np.empty(stop - first), np.empty(stop - first)
-            for i, (device_rows, device_dead, device_loss, device_sharp) in enumerate(calls):
-                lo, hi = share_bounds(first, stop, i, shares)
-                hi = min(hi, stop)
-                if lo >= hi:
-                    continue
-                if i == 0 or (int(device_dead) == dead
-                              and np.array_equal(np.asarray(device_rows)[lo:hi], rows[lo:hi])):
-                    loss[lo - first:hi - first] = np.asarray(device_loss)[lo:hi]
-                    sharp[lo - first:hi - first] = np.asarray(device_sharp)[lo:hi]
-                else:   # never seen: a device stepped differently; measure the first's rows
-                    loss[lo - first:hi - first], sharp[lo - first:hi - first] = self._measure(
-                        rows[lo:hi])
+            loss, sharp = self._collect(calls, rows, first, stop)
             rows_parts.append(rows[first:stop])
             loss_parts.append(loss)
             sharp_parts.append(sharp)
@@ -225,6 +213,25 @@ class Run:
                 break
         return (np.concatenate(rows_parts), np.concatenate(loss_parts),
                 np.concatenate(sharp_parts), None)
+
+    def _collect(self, calls, rows: np.ndarray, first: int, stop: int):
+        """(loss, sharpness) of rows [first, stop), each share from the device that measured
+        it, if that device stepped exactly as the first did."""
+        dead = int(calls[0][1])
+        loss, sharp = np.empty(stop - first), np.empty(stop - first)
+        for i, (device_rows, device_dead, device_loss, device_sharp) in enumerate(calls):
+            lo, hi = share_bounds(first, stop, i, len(calls))
+            hi = min(hi, stop)
+            if lo >= hi:
+                continue
+            part = slice(lo - first, hi - first)
+            if i == 0 or (int(device_dead) == dead
+                          and np.array_equal(np.asarray(device_rows)[lo:hi], rows[lo:hi])):
+                loss[part] = np.asarray(device_loss)[lo:hi]
+                sharp[part] = np.asarray(device_sharp)[lo:hi]
+            else:   # never seen: a device stepped differently; measure the first's rows
+                loss[part], sharp[part] = self._measure(rows[lo:hi])
+        return loss, sharp
 
     def _measure(self, rows: np.ndarray):
         points = rows if self._lift is None else np.asarray(self._lift(rows))
