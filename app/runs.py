@@ -10,7 +10,7 @@ import numpy as np
 
 import dynamics
 
-from .verdict import verdict
+from .verdict import classify
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class RunResult:
     verdict: str = ""
     level: str = "info"       # info / success / warning / danger (the alert colour)
     message: str = ""         # non-empty: the run could not be made; say why
+    kind: str = ""            # what the run did: a Verdict kind (app/verdict.py)
+    period: int | None = None   # of the cycle the run ends in (kind "periodic")
 
     @property
     def ok(self) -> bool:
@@ -65,8 +67,9 @@ def run(spec: RunSpec | str) -> RunResult:
         return RunResult(spec, message=f"The simulation failed: {type(err).__name__}: {err}",
                          level="danger")
     etas = step_sizes(spec.schedule, len(traj.loss))
-    text, level = verdict(traj, etas, spec.optimizer)
-    return RunResult(spec, traj, flow, 2.0 / etas, text, level)
+    v = classify(traj, etas, spec.optimizer)
+    return RunResult(spec, traj, flow, 2.0 / etas, v.sentence, v.level,
+                     kind=v.kind, period=v.period)
 
 
 def step_sizes(schedule, n: int) -> np.ndarray:

@@ -1,56 +1,238 @@
-"""A run read out in plain words: converged below 2/η, at the edge, diverged, or not yet."""
+"""A run read out in plain words, from what its tail does (see ``orbit.py``).
+
+Kinds, tested in this order:
+  diverged    θ left |θ| ≤ 10⁶, or the loss is still growing tenfold
+  converged   settled at a minimum (L ≈ 0): below the threshold S < (1 − EDGE)·T, or above
+              it (a rule not bound by T, or GD resting exactly on ∇L = 0)
+  edge        settled at a minimum with |S/T − 1| ≤ EDGE: at the edge of stability
+  stationary  settled where ∇L = 0 but L > 0 (from the start, or later)
+  periodic    a p-cycle, 2 ≤ p ≤ 40, with its points and amplitude
+  hovering    the sharpness sits at T while the run still moves (GD at the edge of stability)
+  drift       oscillating across a valley while the sharpness falls (Arora et al.'s phase II)
+  not_yet     the loss is still falling
+  chaotic     bounded, not settled, not periodic, the loss not falling
+T is the stability threshold of the rule that ran: ``traj.threshold[-1]`` (2/η for GD).
+Gradient flow has no step, so it never cycles, hovers or drifts; SGD's noise is no cycle.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
-CONVERGED_LOSS = 1e-10   # L below this counts as "at a minimum"
-EDGE = 0.05              # sharpness within 5 % of 2/η counts as "at the edge"
+import dynamics
+
+from . import orbit
+
+CONVERGED_LOSS = 1e-10   # L below this (times max(1, L₀)) counts as "at a minimum"
+EDGE = 0.05              # sharpness within 5 % of the threshold counts as "at the edge"
+LEVELS = {"diverged": "danger", "converged": "success", "edge": "success",
+          "stationary": "warning"}   # every other kind: "info" (still moving, as it should)
+SHORT = {"gd": "GD", "sgd": "SGD", "flow": "Gradient flow", "sqrt_gd": "GD on √L"}
+UNBOUND = {"normalized_gd", "sqrt_gd", "flow"}   # rules no 2/η holds: their step never shrinks
+                                                 # to zero (or, for the flow, there is no step)
 
 
-def verdict(traj, etas: np.ndarray, optimizer: str = "gd") -> tuple[str, str]:
-    """(sentence, level) for a Trajectory; ``etas`` is η in force at each iterate.
+@dataclass(frozen=True)
+class Verdict:
+    """What a run did: its kind (above), the sentence, the alert level; for a cycle its
+    period, its points (p rows of θ, in the order visited) and amplitude."""
 
-    The level is an alert colour: success (settled), info (still moving), warning
-    (stuck at a point that is not a minimum), danger (diverged or diverging).
-    """
-    loss = np.asarray(traj.loss, dtype=float)
-    sharp = np.asarray(traj.sharpness, dtype=float)
-    params = np.asarray(traj.params, dtype=float)
-    n = len(loss)
-    threshold = 2.0 / float(etas[-1]) if len(etas) else np.inf
+    kind: str
+    sentence: str
+    level: str
+    period: int | None = None
+    points: tuple = ()
+    amplitude: float = 0.0
+
+
+def verdict(traj, etas=None, optimizer: str | None = None) -> tuple[str, str]:
+    """(sentence, level) of :func:`classify`."""
+    v = classify(traj, etas, optimizer)
+    return v.sentence, v.level
+
+
+def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
+    """Read a Trajectory (or anything with ``params``, ``loss``, ``sharpness``,
+    ``diverged_at``); ``etas`` is η per iterate, used when ``traj`` has no ``eta``."""
+    r = _Run(traj, etas, optimizer)
+    loss, sharp, params, n = r.loss, r.sharp, r.params, len(r.loss)
     if traj.diverged_at is not None:
-        return (f"Diverged at step {traj.diverged_at}: θ{_subscript(traj.diverged_at)} is beyond "
-                f"|θ| = 10⁶. The sharpness on the way exceeded 2/η = {threshold:.4g}; try a "
-                "smaller η.", "danger")
+        k = traj.diverged_at
+        return r.say("diverged", f"Diverged at step {k}: θ{_sub(k)} is beyond |θ| = 10⁶."
+                     + r.over_threshold() + " Try a smaller η.")
     if n == 0:
-        return "No iterates to show.", "warning"
-    if (n >= 2 and loss[0] > CONVERGED_LOSS and np.all(params == params[0])
-            and optimizer != "flow"):
-        return ("Started at a stationary point that is not a minimum (∇L = 0 but "
-                f"L = {loss[0]:.3g}): the iterates never move. Pick another start.", "warning")
-    final, s_final = loss[-1], sharp[-1]
-    if final > 10 * loss[0] and final > CONVERGED_LOSS:
-        return (f"Diverging: the loss grew from {loss[0]:.3g} to {final:.3g}; sharpness "
-                f"{s_final:.4g} is above 2/η = {threshold:.4g}, where GD is unstable.", "danger")
-    if final < CONVERGED_LOSS:
-        if s_final < threshold * (1 - EDGE):
-            return (f"Converged below 2/η: a minimum with sharpness {s_final:.4g} < "
-                    f"2/η = {threshold:.4g}.", "success")
-        if s_final <= threshold * (1 + EDGE):
-            return (f"Converged at the edge of stability: sharpness {s_final:.4g} ≈ "
-                    f"2/η = {threshold:.4g}.", "success")
-        return (f"Converged to a minimum with sharpness {s_final:.4g} above 2/η = "
-                f"{threshold:.4g} (this update rule is not GD's).", "info")
-    tail = sharp[-max(2, n // 10):]
-    if abs(np.median(tail) / threshold - 1) <= EDGE:
-        return (f"At the edge of stability: sharpness hovers at 2/η = {threshold:.4g} while "
-                f"the loss ({final:.3g}) keeps falling, not monotonically. Run more steps.",
-                "info")
-    return (f"Not converged yet after {n - 1} steps: loss {final:.3g}, sharpness "
-            f"{s_final:.4g} (2/η = {threshold:.4g}). Run more steps.", "info")
+        return Verdict("stationary", "No iterates to show.", "warning")
+    tol = CONVERGED_LOSS * max(1.0, loss[0])
+    if orbit.settled(params):
+        if loss[-1] <= tol:
+            return r.converged()
+        if n >= 2 and np.all(params == params[0]):
+            return r.say("stationary", "Started at a stationary point that is not a minimum "
+                         f"(∇L = 0 but L = {loss[0]:.3g}): {r.rule} never moves. "
+                         "Pick another start.")
+        if abs(loss[-1] - loss[-orbit.SETTLE:][0]) <= 1e-9 * loss[-1]:
+            return r.say("stationary", f"{r.rule} stopped at a stationary point that is not "
+                         f"a minimum{r.where()}: ∇L = 0 there but L = {loss[-1]:.3g} > 0.")
+    if orbit.growing(loss):
+        return r.say("diverged", f"Diverging: the loss grew from {loss[0]:.3g} to "
+                     f"{loss[-1]:.3g}." + r.over_threshold())
+    if r.name not in ("flow", "sgd"):
+        cycle = orbit.find_cycle(params)
+        if cycle is not None:
+            return r.periodic(cycle)
+    if r.name != "flow" and r.name not in UNBOUND:
+        median = float(np.median(sharp[-max(2, n // 10):]))
+        if abs(median / r.threshold - 1) <= EDGE:
+            return r.say("hovering", f"At the edge of stability: {r.rule}'s sharpness hovers "
+                         f"at {r.t_name} = {r.threshold:.4g} while the loss ({loss[-1]:.3g}) "
+                         "falls, not monotonically. Run more steps.")
+    if r.name != "flow" and orbit.drifting(loss, sharp):
+        m = max(8, n // 2) // 4 * 4
+        phase = " (phase II of Arora et al.)" if r.name in UNBOUND else ""
+        return r.say("drift", f"{r.rule} drifts along the valley of minima{phase}: it "
+                     "oscillates across it while the sharpness falls from "
+                     f"{sharp[-m]:.4g} to {sharp[-1]:.4g} in the last {m} steps, the loss "
+                     f"not going to 0 (it is {loss[-1]:.3g}). Run more steps to see where "
+                     "it ends.")
+    if r.name == "flow" or orbit.still_falling(loss):
+        return r.say("not_yet", f"Not converged yet after {n - 1} steps of {r.rule}: loss "
+                     f"{loss[-1]:.3g}, sharpness {sharp[-1]:.4g} ({r.t_name} = "
+                     f"{r.threshold:.4g}). Run more steps.")
+    tail = params[-64:]
+    centre = tail.mean(axis=0)
+    radius = float(np.max(np.linalg.norm(tail - centre, axis=1)))
+    around = f"within {radius:.2g} of {r.points(centre)}"
+    lo, hi = float(np.min(loss[-64:])), float(np.max(loss[-64:]))
+    if r.name == "sgd":
+        return r.say("chaotic", "SGD does not settle: each step follows one randomly drawn "
+                     f"sample, so it keeps moving {around}, the loss between {lo:.2g} and "
+                     f"{hi:.2g}.")
+    return r.say("chaotic", f"{r.rule} neither settles nor repeats: it keeps bouncing "
+                 f"{around}, the loss between {lo:.2g} and {hi:.2g}, and no period up to "
+                 f"{orbit.MAX_PERIOD} fits its last {len(tail)} steps: chaotic, or a longer "
+                 "cycle.")
 
 
-def _subscript(k: int) -> str:
+class _Run:
+    """The arrays of one run and the phrases that name its rule, threshold and points."""
+
+    def __init__(self, traj, etas, optimizer):
+        self.loss = np.asarray(traj.loss, dtype=float)
+        self.sharp = np.asarray(traj.sharpness, dtype=float)
+        self.params = np.asarray(traj.params, dtype=float).reshape(len(self.loss), -1)
+        name = optimizer if optimizer is not None else getattr(traj, "optimizer", "gd")
+        self.name = name if isinstance(name, str) else getattr(name, "name", str(name))
+        opt = dynamics.OPTIMIZERS.get(self.name)
+        self.rule = SHORT.get(self.name, opt.title if opt is not None else self.name)
+        eta = np.asarray(getattr(traj, "eta", ()), dtype=float)
+        eta = eta if eta.size else np.asarray(etas if etas is not None else (), dtype=float)
+        self.eta = float(eta[-1]) if eta.size else float("nan")
+        threshold = np.asarray(getattr(traj, "threshold", ()), dtype=float)
+        self.threshold = float(threshold[-1]) if threshold.size else 2.0 / self.eta
+        self.t_name = "2/η" if np.isclose(self.threshold, 2.0 / self.eta) else "its threshold"
+        self.model = getattr(traj, "model", None)
+
+    def say(self, kind: str, sentence: str, **cycle) -> Verdict:
+        return Verdict(kind, sentence, LEVELS.get(kind, "info"), **cycle)
+
+    def points(self, thetas, joiner: str = " → ") -> str:
+        """'x ≈ 1 → 1.7' or '(x, y) ≈ (0, 1.46) → (0, −0.538)': in the model's plane when
+        every point lies on it (xyzw's symmetric plane), else in θ; 3 digits each."""
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        names = tuple(getattr(self.model, "param_names", ()))
+        try:
+            plane = self.model.project(thetas)
+            if np.allclose(self.model.embed(plane), thetas, rtol=1e-9, atol=1e-12):
+                thetas, names = plane, tuple(self.model.plane)
+        except (AttributeError, TypeError, ValueError):
+            pass
+        if len(names) != thetas.shape[1] or len(set(names)) != len(names):
+            names = ("x",) if thetas.shape[1] == 1 else ("θ",)
+        scale = float(np.max(np.abs(thetas)))
+        rows = [[_num(v, scale) for v in theta] for theta in thetas]
+        if len(rows[0]) == 1:
+            return f"{names[0]} ≈ " + joiner.join(r[0] for r in rows)
+        label = f"({', '.join(names)})" if len(names) > 1 else names[0]
+        return f"{label} ≈ " + joiner.join(f"({', '.join(r)})" for r in rows)
+
+    def where(self) -> str:
+        return f" at {self.points(self.params[-1])}" if self.params.shape[1] <= 4 else ""
+
+    def over_threshold(self) -> str:
+        top = float(np.max(self.sharp)) if len(self.sharp) else 0.0
+        if self.name in UNBOUND or not top > self.threshold:
+            return ""
+        return f" The sharpness on the way reached {top:.4g}, above {self.t_name} = " \
+               f"{self.threshold:.4g}, where {self.rule} is unstable."
+
+    def converged(self) -> Verdict:
+        s, t, tn = float(self.sharp[-1]), self.threshold, self.t_name
+        at = f"a minimum{self.where()}"
+        if self.name == "flow":
+            tail = (f"above 2/η = {t:.4g}: a flow takes no steps, so 2/η (GD's limit at "
+                    f"η = {self.eta:.3g}) does not hold it." if s > t else
+                    f"below 2/η = {t:.4g} (GD's limit at η = {self.eta:.3g}; a flow takes no "
+                    "steps, so that limit does not bind it).")
+            return self.say("converged", f"Gradient flow converged to {at} with sharpness "
+                            f"{s:.4g}, " + tail)
+        if self.name in UNBOUND:
+            zero = "∇L" if self.name == "normalized_gd" else "L"
+            return self.say("converged", f"{self.rule} landed on {at} so exactly that "
+                            f"{zero} = 0 in floating point, and stops there (sharpness {s:.4g}; "
+                            f"{tn} = {t:.4g}). Elsewhere its step does not shrink near a "
+                            "minimum, so it cannot converge by approaching one.")
+        if s < t * (1 - EDGE):
+            return self.say("converged", f"Converged below {tn}: {self.rule} settled at {at} "
+                            f"with sharpness {s:.4g} < {tn} = {t:.4g}.")
+        if s <= t * (1 + EDGE):
+            side = "just below" if s < t else "at or just above"
+            return self.say("edge", f"Converged at the edge of stability: {self.rule} settled "
+                            f"at {at} with sharpness {s:.4g}, {side} {tn} = {t:.4g}.")
+        return self.say("converged", f"{self.rule} rests at {at} with sharpness {s:.4g} above "
+                        f"{tn} = {t:.4g}: an unstable fixed point, kept only because ∇L = 0 "
+                        "there exactly; any perturbation would leave it.")
+
+    def periodic(self, cycle: orbit.Cycle) -> Verdict:
+        p = cycle.period
+        if p == 2:
+            pair = cycle.points[np.argsort(cycle.points[:, 0])]
+            route = "between " + (self.points(pair, " and ") if pair.shape[1] > 1 else
+                                  " and ".join(self.points(q) for q in pair))
+        elif p <= 6:
+            route = "through " + self.points(cycle.points)
+        else:
+            centre = cycle.points.mean(axis=0)
+            route = f"around {self.points(centre)}"
+        lo, hi = float(np.min(self.loss[-p:])), float(np.max(self.loss[-p:]))
+        top = float(np.max(self.sharp[-p:]))
+        if self.name == "normalized_gd":
+            why = f" Every step has length η = {self.eta:.3g}, so it cannot come to rest."
+        elif self.name == "sqrt_gd":
+            why = " Near a minimum its step η∇L/(2√L) does not shrink, so it cannot come to rest."
+        elif top > self.threshold:
+            why = (f" The sharpness along it reaches {top:.4g}, above {self.t_name} = "
+                   f"{self.threshold:.4g}.")
+        else:
+            why = ""
+        verb = "cannot settle" if self.name in UNBOUND else "does not settle"
+        before = float(self.sharp[0])
+        if before > 1.5 * top:   # the cycle was reached by a drift to flatter minima
+            why += (f" On the way the sharpness fell from {before:.4g}; along the cycle it is "
+                    f"at most {top:.4g}.")
+        return self.say("periodic", f"{self.rule} {verb}: it ends in a {p}-cycle of amplitude "
+                        f"{cycle.amplitude:.2g} {route}, the loss between {lo:.2g} and "
+                        f"{hi:.2g}.{why}", period=p,
+                        points=tuple(map(tuple, cycle.points.tolist())),
+                        amplitude=cycle.amplitude)
+
+
+def _num(v: float, scale: float) -> str:
+    """3 significant digits; 0 for what is below 10⁻⁴ of the point's size (and −0)."""
+    return "0" if abs(v) < 1e-4 * max(scale, 1.0) else f"{v:.3g}".replace("-", "−")
+
+
+def _sub(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 

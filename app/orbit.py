@@ -1,0 +1,134 @@
+"""What the end of a run does, read from its arrays (pure numpy): settled, a p-cycle, a
+steady drift, growth, or none of these.
+
+Every test looks at the *tail* of the run and compares distances with the run's own size,
+so one set of tolerances serves objectives of any scale:
+
+* settled: the last ``SETTLE`` iterates (a quarter of a short run) lie within ``SETTLE_RTOL`` of the run's extent
+  (max ‖θ_k − θ_{n−1}‖ over the run) of the last iterate.
+* period p: each iterate of the last max(4p, min(32, n/4)) lies within ``CYCLE_RTOL`` of the tail's
+  spread of the iterate of the same phase in the final p, i.e.
+  ‖θ_k − θ_{n−p+((k−n) mod p)}‖ ≤ rtol · spread. Comparing with the *final* period (not the
+  previous one) adds a slow drift up, so a drifting orbit is not called periodic.
+* drift: over the tail the sharpness falls block by block by at least ``DRIFT_MIN`` in all,
+  while the oscillation amplitude² ≈ 2L/S (exact on a quadratic valley, L = ½ S a²) does
+  not die out: the iterate moves along a valley instead of settling into it.
+* growing: the loss at the end is ten times every loss before the last fifth of the run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_PERIOD = 40       # longest cycle looked for (GD on √L on xyzw's default: 33)
+SETTLE = 16           # iterates that must have stopped moving
+SETTLE_RTOL = 1e-3    # ... relative to the run's extent
+CYCLE_RTOL = 1e-2     # a cycle repeats to 1 % of the tail's spread
+ATOL = 1e-12          # absolute floor of every distance test (θ of order one)
+DRIFT_MIN = 0.02      # the sharpness must fall by 2 % over the tail to count as a drift
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A p-cycle at the end of a run: its points (p, dim) in order and its amplitude,
+    half the largest distance between two of them."""
+
+    period: int
+    points: np.ndarray
+    amplitude: float
+
+
+def extent(params: np.ndarray) -> float:
+    """max_k ‖θ_k − θ_{n−1}‖: how far the run ever was from where it ends."""
+    return float(np.max(np.linalg.norm(params - params[-1], axis=1))) if len(params) else 0.0
+
+
+def settled(params: np.ndarray) -> bool:
+    """The last SETTLE iterates (a quarter of a shorter run) sit on the last one, to
+    SETTLE_RTOL · extent."""
+    params = np.asarray(params, dtype=float)
+    if len(params) < 2:
+        return False
+    tail = params[-min(SETTLE, max(2, len(params) // 4)):]
+    motion = float(np.max(np.linalg.norm(tail - tail[-1], axis=1)))
+    return motion <= SETTLE_RTOL * extent(params) + ATOL * _scale(params)
+
+
+def find_cycle(params: np.ndarray, max_period: int = MAX_PERIOD) -> Cycle | None:
+    """The smallest period 2 ≤ p ≤ max_period the tail repeats with, or None.
+
+    A period needs at least three repetitions inside the run (n ≥ 3p) and a tail that moves
+    (a settled run has no cycle; see :func:`settled`).
+    """
+    params = np.asarray(params, dtype=float)
+    n = len(params)
+    for p in range(2, max_period + 1):
+        if n < 3 * p:
+            break
+        window = params[-min(n, max(4 * p, min(32, n // 4))):]
+        spread = 2.0 * float(np.max(np.linalg.norm(window - window.mean(axis=0), axis=1)))
+        if spread <= ATOL * _scale(params):
+            return None
+        final = window[-p:]
+        phase = (np.arange(len(window)) - len(window)) % p
+        error = float(np.max(np.linalg.norm(window - final[phase], axis=1)))
+        if error <= CYCLE_RTOL * spread:
+            gaps = np.linalg.norm(final[:, None, :] - final[None, :, :], axis=-1)
+            return Cycle(p, final.copy(), 0.5 * float(gaps.max()))
+    return None
+
+
+def drifting(loss: np.ndarray, sharpness: np.ndarray) -> bool:
+    """Sharpness falling steadily over the tail while the oscillation does not die out.
+
+    The tail (the last half, at least 8 iterates) is cut into four blocks; the block means
+    of the sharpness must fall at every block, by DRIFT_MIN in all; the loss must rise at
+    a quarter of the steps at least (it oscillates across the valley, unlike a descent
+    into it); and the largest 2L/S of the last block must be at least a tenth of the first
+    block's.
+    """
+    loss = np.asarray(loss, dtype=float)
+    sharpness = np.asarray(sharpness, dtype=float)
+    n = len(loss)
+    if n < 8:
+        return False
+    m = max(8, n // 2)
+    m -= m % 4
+    blocks_s = sharpness[-m:].reshape(4, -1)
+    ratio = (2.0 * loss[-m:] / np.maximum(np.abs(sharpness[-m:]), 1e-300)).reshape(4, -1)
+    means = blocks_s.mean(axis=1)
+    falling = bool(np.all(np.diff(means) < 0)) and means[-1] <= (1 - DRIFT_MIN) * means[0]
+    oscillating = float(np.mean(np.diff(loss[-m:]) > 0)) >= 0.25
+    alive = ratio[-1].max() >= 0.1 * ratio[0].max() and ratio[-1].max() > 0
+    return falling and oscillating and bool(alive)
+
+
+def growing(loss: np.ndarray) -> bool:
+    """The loss at the end exceeds ten times every loss before the last fifth of the run."""
+    loss = np.asarray(loss, dtype=float)
+    n = len(loss)
+    if n < 5:
+        return n >= 2 and loss[-1] > 10 * max(float(np.max(loss[:-1])), 1e-300)
+    head = loss[: n - max(1, n // 5)]
+    return loss[-1] > 10 * max(float(np.max(head)), 1e-300)
+
+
+def still_falling(loss: np.ndarray) -> bool:
+    """The loss is still on its way down: over the last half of the run it rises at fewer
+    than a tenth of the steps (a descent), or the top of its last quarter is below half the
+    top of the quarter before (a non-monotone fall whose envelope shrinks). Runs shorter
+    than 8 iterates count as still falling."""
+    loss = np.asarray(loss, dtype=float)
+    n = len(loss)
+    if n < 8:
+        return True
+    half = loss[-(n // 2):]
+    q = n // 4
+    descent = float(np.mean(np.diff(half) > 0)) < 0.1
+    shrinking = float(np.max(loss[-q:])) < 0.5 * float(np.max(loss[-2 * q: -q]))
+    return descent or shrinking
+
+
+def _scale(params: np.ndarray) -> float:
+    return max(1.0, float(np.max(np.abs(params))))
