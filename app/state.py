@@ -94,8 +94,8 @@ class ExplorerState(param.Parameterized):
                       x0=init[0], y0=init[1], z0=init[2], w0=init[3], drop_step=0,
                       drop_eta=round(m.default_eta / 2, 6), seed=0, show_flow=False,
                       symmetric=True)
-        if self.optimizer not in self.param.optimizer.objects:
-            values["optimizer"] = "gd"
+        values["optimizer"] = (m.default_optimizer if m.default_optimizer in
+                               self.param.optimizer.objects else "gd")
         self.param.update(**{k: v for k, v in values.items() if k not in keep})
 
     # --- URL-shaped input -----------------------------------------------------------------

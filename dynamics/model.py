@@ -41,6 +41,7 @@ class Model:
       consts: numbers the loss depends on (traced, never baked into a program).
       components_fn: ``(theta, consts) -> (m,)`` per-sample losses whose mean is L, or None.
       default_init, default_eta, eta_range, default_steps: what the UI starts from.
+      default_optimizer: the update rule whose run shows this model's phenomenon.
       plane: names of the plotting-plane axes (one axis for 1-D models).
       window: ((x_min, x_max), (y_min, y_max)) of the plane; one pair for 1-D models.
       embed_fn: plane coordinates (..., p) -> parameters (..., dim).
@@ -62,6 +63,7 @@ class Model:
     default_eta: float = 0.1
     eta_range: tuple[float, float] = (0.01, 1.0)
     default_steps: int = 1000
+    default_optimizer: str = "gd"
     plane: tuple[str, ...] = ("x", "y")
     window: tuple[tuple[float, float], ...] = ((-2.0, 2.0), (-2.0, 2.0))
     embed_fn: Callable[[np.ndarray], np.ndarray] | None = None

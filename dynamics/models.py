@@ -149,7 +149,7 @@ MODELS: dict[str, Model] = {
         title="Degree 2: ½ (1 − xy)²",
         formula=r"L(x, y) = \tfrac12 (1 - xy)^2",
         dim=2, param_names=("x", "y"), loss_fn=_xy_loss,
-        default_init=(4.0, 0.1), default_eta=0.2, eta_range=(0.01, 1.0), default_steps=300,
+        default_init=(3.5, 0.1), default_eta=0.2, eta_range=(0.01, 1.0), default_steps=300,
         window=((-1.0, 5.0), (-1.0, 3.0)),
         manifold_fn=_xy_manifold,
         note=("Minima xy = 1 with sharpness x² + y². Unlike the degree-4 example, GD "
@@ -187,7 +187,8 @@ MODELS: dict[str, Model] = {
         title="Arora et al. toy: (1 + x²) y²",
         formula=r"L(x, y) = (1 + x^2)\, y^2",
         dim=2, param_names=("x", "y"), loss_fn=_arora_loss,
-        default_init=(14.7, 3.0), default_eta=0.5, eta_range=(0.01, 6.0), default_steps=12,
+        default_init=(14.7, 3.0), default_eta=2.0, eta_range=(0.01, 6.0), default_steps=80,
+        default_optimizer="normalized_gd",  # phase I, the drift to x = 0, then a 2-cycle
         window=((-2.0, 16.0), (-4.0, 4.0)),
         manifold_fn=_arora_manifold,
         note=("Arora, Li, Panigrahi 2022, Fig. 1. Minima y = 0 with sharpness 2(1 + x²). "
@@ -201,6 +202,7 @@ MODELS: dict[str, Model] = {
                  r"f_2 = \min\{x^2, 1.9(x-1)^2\}"),
         dim=1, param_names=("x",), loss_fn=_picky_loss, components_fn=_picky_components,
         default_init=(1.0 - 1e-5,), default_eta=0.7, eta_range=(0.01, 1.2), default_steps=200,
+        default_optimizer="sgd",            # GD stays at x = 1; SGD escapes to x = 0
         plane=("x",), window=((-0.6, 1.6),),
         manifold_fn=_picky_manifold,
         note=("Both minima have sharpness 2, so GD at η = 0.7 (2/η ≈ 2.86) is stable at "
