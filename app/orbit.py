@@ -4,15 +4,17 @@ steady drift, growth, or none of these.
 Every test looks at the *tail* of the run and compares distances with the run's own size,
 so one set of tolerances serves objectives of any scale:
 
-* settled: the last ``SETTLE`` iterates (a quarter of a short run) lie within ``SETTLE_RTOL`` of the run's extent
-  (max ‖θ_k − θ_{n−1}‖ over the run) of the last iterate.
-* period p: each iterate of the last max(4p, min(32, n/4)) lies within ``CYCLE_RTOL`` of the tail's
-  spread of the iterate of the same phase in the final p, i.e.
-  ‖θ_k − θ_{n−p+((k−n) mod p)}‖ ≤ rtol · spread. Comparing with the *final* period (not the
-  previous one) adds a slow drift up, so a drifting orbit is not called periodic.
-* drift: over the tail the sharpness falls block by block by at least ``DRIFT_MIN`` in all,
-  while the oscillation amplitude² ≈ 2L/S (exact on a quadratic valley, L = ½ S a²) does
-  not die out: the iterate moves along a valley instead of settling into it.
+* settled: the last ``SETTLE`` iterates (a quarter of a short run) lie within
+  ``SETTLE_RTOL`` · extent of the last one, extent = max ‖θ_k − θ_{n−1}‖ over the run.
+* period p: each iterate of the last max(4p, min(32, n/4)) lies within
+  ``CYCLE_RTOL`` · spread of the iterate of the same phase in the final p,
+  ‖θ_k − θ_{n−p+((k−n) mod p)}‖ ≤ rtol · spread, or the tail contracts onto such a cycle.
+  Comparing with the *final* period (not the previous one) adds a slow drift up, so a
+  drifting orbit is not called periodic.
+* drift: over the tail the sharpness falls block by block by at least ``DRIFT_MIN`` and
+  the steps keep turning back (across a valley), while the oscillation amplitude²
+  a² ≈ 2L/S (exact on a quadratic valley, L = ½ S a²) does not die out: the iterate moves
+  along a valley instead of settling into it.
 * growing: the loss at the end is ten times every loss before the last fifth of the run.
 """
 from __future__ import annotations
@@ -56,10 +58,15 @@ def settled(params: np.ndarray) -> bool:
 
 
 def find_cycle(params: np.ndarray, max_period: int = MAX_PERIOD) -> Cycle | None:
-    """The smallest period 2 ≤ p ≤ max_period the tail repeats with, or None.
+    """The smallest period 2 ≤ p ≤ max_period the tail repeats with (or is contracting
+    onto), else None.
 
-    A period needs at least three repetitions inside the run (n ≥ 3p) and a tail that moves
-    (a settled run has no cycle; see :func:`settled`).
+    A period needs at least three repetitions inside the run (n ≥ 3p), a tail that moves
+    (a settled run has no cycle; see :func:`settled`), and final p points that span at
+    least half the tail (an oscillation dying out towards one point is no cycle). The tail
+    repeats if every iterate lies within CYCLE_RTOL · spread of the final period's iterate
+    of the same phase; it contracts onto the cycle if its last p returns ‖θ_k − θ_{k−p}‖
+    are that small and at most half its first p.
     """
     params = np.asarray(params, dtype=float)
     n = len(params)
@@ -71,27 +78,33 @@ def find_cycle(params: np.ndarray, max_period: int = MAX_PERIOD) -> Cycle | None
         if spread <= ATOL * _scale(params):
             return None
         final = window[-p:]
+        gaps = np.linalg.norm(final[:, None, :] - final[None, :, :], axis=-1)
+        if gaps.max() < 0.5 * spread:
+            continue
         phase = (np.arange(len(window)) - len(window)) % p
         error = float(np.max(np.linalg.norm(window - final[phase], axis=1)))
-        if error <= CYCLE_RTOL * spread:
-            gaps = np.linalg.norm(final[:, None, :] - final[None, :, :], axis=-1)
+        returns = np.linalg.norm(window[p:] - window[:-p], axis=1)
+        last, first = float(returns[-p:].max()), float(returns[:p].max())
+        contracting = last <= CYCLE_RTOL * spread and last <= 0.5 * first
+        if error <= CYCLE_RTOL * spread or contracting:
             return Cycle(p, final.copy(), 0.5 * float(gaps.max()))
     return None
 
 
-def drifting(loss: np.ndarray, sharpness: np.ndarray) -> bool:
+def drifting(params: np.ndarray, loss: np.ndarray, sharpness: np.ndarray) -> bool:
     """Sharpness falling steadily over the tail while the oscillation does not die out.
 
     The tail (the last half, at least 8 iterates) is cut into four blocks; the block means
-    of the sharpness must fall at every block, by DRIFT_MIN in all; the loss must rise at
-    a quarter of the steps at least (it oscillates across the valley, unlike a descent
-    into it); and the largest 2L/S of the last block must be at least a tenth of the first
-    block's.
+    of the sharpness must fall at every block, by DRIFT_MIN in all; at least half of the
+    steps must turn back against the one before (it oscillates across the valley, unlike a
+    descent into it); and the largest 2L/S of the last block must be at least a tenth of
+    the first block's.
     """
+    params = np.asarray(params, dtype=float).reshape(len(loss), -1)
     loss = np.asarray(loss, dtype=float)
     sharpness = np.asarray(sharpness, dtype=float)
     n = len(loss)
-    if n < 8:
+    if n < 9:
         return False
     m = max(8, n // 2)
     m -= m % 4
@@ -99,7 +112,8 @@ def drifting(loss: np.ndarray, sharpness: np.ndarray) -> bool:
     ratio = (2.0 * loss[-m:] / np.maximum(np.abs(sharpness[-m:]), 1e-300)).reshape(4, -1)
     means = blocks_s.mean(axis=1)
     falling = bool(np.all(np.diff(means) < 0)) and means[-1] <= (1 - DRIFT_MIN) * means[0]
-    oscillating = float(np.mean(np.diff(loss[-m:]) > 0)) >= 0.25
+    steps = np.diff(params[-m - 1:], axis=0)
+    oscillating = float(np.mean(np.sum(steps[1:] * steps[:-1], axis=1) < 0)) >= 0.5
     alive = ratio[-1].max() >= 0.1 * ratio[0].max() and ratio[-1].max() > 0
     return falling and oscillating and bool(alive)
 

@@ -87,7 +87,7 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
             return r.say("hovering", f"At the edge of stability: {r.rule}'s sharpness hovers "
                          f"at {r.t_name} = {r.threshold:.4g} while the loss ({loss[-1]:.3g}) "
                          "falls, not monotonically. Run more steps.")
-    if r.name != "flow" and orbit.drifting(loss, sharp):
+    if r.name != "flow" and orbit.drifting(params, loss, sharp):
         m = max(8, n // 2) // 4 * 4
         phase = " (phase II of Arora et al.)" if r.name in UNBOUND else ""
         return r.say("drift", f"{r.rule} drifts along the valley of minima{phase}: it "
@@ -209,7 +209,8 @@ class _Run:
         if self.name == "normalized_gd":
             why = f" Every step has length η = {self.eta:.3g}, so it cannot come to rest."
         elif self.name == "sqrt_gd":
-            why = " Near a minimum its step η∇L/(2√L) does not shrink, so it cannot come to rest."
+            why = (" Near a minimum its step η∇L/(2√L) does not shrink, so it cannot come to "
+                   "rest.")
         elif top > self.threshold:
             why = (f" The sharpness along it reaches {top:.4g}, above {self.t_name} = "
                    f"{self.threshold:.4g}.")

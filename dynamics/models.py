@@ -187,7 +187,7 @@ MODELS: dict[str, Model] = {
         title="Arora et al. toy: (1 + x²) y²",
         formula=r"L(x, y) = (1 + x^2)\, y^2",
         dim=2, param_names=("x", "y"), loss_fn=_arora_loss,
-        default_init=(14.7, 3.0), default_eta=2.0, eta_range=(0.01, 6.0), default_steps=80,
+        default_init=(14.7, 3.0), default_eta=1.2, eta_range=(0.01, 6.0), default_steps=200,
         default_optimizer="normalized_gd",  # phase I, the drift to x = 0, then a 2-cycle
         window=((-2.0, 16.0), (-4.0, 4.0)),
         manifold_fn=_arora_manifold,

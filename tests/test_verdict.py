@@ -1,0 +1,274 @@
+"""Verdicts: every (model × optimizer) default, the cases issue 9 names, and synthetic tails.
+
+Independent truth: the cycles found are replayed with the hand-derived update rules of
+``reference.py`` (p steps from a cycle point return to it); their amplitudes follow from
+the rule (normalized GD moves by exactly η, GD on √L on λx²/2 by η√(λ/2)); Zhu et al.'s
+Cor. 3.1 brackets the final sharpness at the edge; the synthetic tails are built by hand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+import dynamics
+import reference as ref
+from app.state import ExplorerState
+from app.verdict import Verdict, classify, verdict
+
+
+def default_run(model, optimizer=None, **changes):
+    """The run the explorer shows for ``model`` with ``optimizer`` (model defaults)."""
+    state = ExplorerState(model=model)
+    if optimizer is not None:
+        state.optimizer = optimizer
+    state.param.update(**changes)
+    return state.run()
+
+
+# --- every default, read correctly -----------------------------------------------------
+
+KINDS = {
+    ("quadratic", "gd"): "converged", ("quadratic", "normalized_gd"): "periodic",
+    ("quadratic", "sqrt_gd"): "periodic", ("quadratic", "flow"): "converged",
+    ("xy", "gd"): "converged", ("xy", "normalized_gd"): "drift",
+    ("xy", "sqrt_gd"): "chaotic", ("xy", "flow"): "converged",
+    ("x2y2", "gd"): "edge", ("x2y2", "normalized_gd"): "converged",
+    ("x2y2", "sqrt_gd"): "periodic", ("x2y2", "flow"): "converged",
+    ("xyzw", "gd"): "edge", ("xyzw", "normalized_gd"): "periodic",
+    ("xyzw", "sqrt_gd"): "periodic", ("xyzw", "flow"): "converged",
+    ("arora", "gd"): "diverged", ("arora", "normalized_gd"): "periodic",
+    ("arora", "sqrt_gd"): "periodic", ("arora", "flow"): "converged",
+    ("picky", "gd"): "converged", ("picky", "normalized_gd"): "periodic",
+    ("picky", "sqrt_gd"): "periodic", ("picky", "sgd"): "converged",
+    ("picky", "flow"): "converged",
+}
+RULE = {"gd": "GD", "normalized_gd": "Normalized GD", "sqrt_gd": "GD on √L", "sgd": "SGD",
+        "flow": "Gradient flow"}
+
+
+def test_the_table_covers_every_model_and_optimizer():
+    pairs = {(m, o) for m, model in dynamics.MODELS.items()
+             for o in dynamics.optimizers_for(model)}
+    assert pairs == set(KINDS)
+
+
+@pytest.mark.parametrize("model,optimizer", sorted(KINDS))
+def test_every_default_gets_its_kind(model, optimizer):
+    result = default_run(model, optimizer)
+    assert result.ok, result.message
+    assert result.kind == KINDS[model, optimizer], result.verdict
+    traj = result.traj
+    if result.kind == "periodic":
+        assert RULE[optimizer] in result.verdict and f"{result.period}-cycle" in result.verdict
+        # replay: p steps of the hand-written rule from the cycle's last point return to it
+        p, last = result.period, traj.params[-1]
+        lams = traj.model.consts if model == "quadratic" else None
+        back = ref.gd_loop(model, last, float(traj.eta[-1]), p, lams, update=optimizer)
+        np.testing.assert_allclose(back[-1], last, atol=1e-6 * max(1, np.abs(last).max()))
+        assert not np.allclose(back[1], last, atol=1e-3)     # and not sooner than p = 1
+    if result.kind in ("converged", "edge") and optimizer != "flow":
+        assert traj.loss[-1] < 1e-10
+        assert "Converged" in result.verdict or "landed" in result.verdict
+    if result.kind != "converged" and result.kind != "edge":
+        assert "Converged" not in result.verdict
+    assert "Run more steps" not in result.verdict or result.kind in ("not_yet", "drift",
+                                                                     "hovering")
+
+
+def test_each_model_default_names_its_own_rule_and_level():
+    for name, model in dynamics.MODELS.items():
+        result = default_run(name)
+        assert result.spec.optimizer == model.default_optimizer
+        assert result.level != "danger", (name, result.verdict)
+        assert RULE[model.default_optimizer] in result.verdict
+
+
+# --- the cases issue 9 names ------------------------------------------------------------
+
+def test_picky_normalized_gd_is_a_two_cycle_not_convergence():
+    result = default_run("picky", "normalized_gd", eta=0.7)
+    assert result.kind == "periodic" and result.period == 2
+    assert "Converged" not in result.verdict
+    assert result.verdict.startswith("Normalized GD cannot settle: it ends in a 2-cycle of "
+                                     "amplitude 0.35 between x ≈ 1 and x ≈ 1.7")
+    v = classify(result.traj)
+    assert v.amplitude == pytest.approx(0.35, rel=1e-9)        # each step moves by η = 0.7
+    assert sorted(p[0] for p in v.points) == pytest.approx([1 - 1e-5, 1.7 - 1e-5], abs=1e-9)
+
+
+@pytest.mark.parametrize("model,optimizer,changes,amplitude", [
+    ("quadratic", "normalized_gd", {}, 0.9),                       # η / 2
+    ("quadratic", "sqrt_gd", {}, 0.5 * 1.8 * np.sqrt(0.5)),        # η √(λ₁/2) / 2
+    ("x2y2", "sqrt_gd", {}, None),
+    ("arora", "sqrt_gd", dict(eta=0.5, steps=60), 0.25),           # Arora et al. Fig. 1
+    ("arora", "normalized_gd", {}, 0.6),                           # η / 2, at x = 0
+])
+def test_permanent_cycles_are_named_not_told_to_run_more(model, optimizer, changes,
+                                                         amplitude):
+    result = default_run(model, optimizer, **changes)
+    assert result.kind == "periodic", result.verdict
+    assert "cannot settle" in result.verdict and "Run more steps" not in result.verdict
+    if amplitude is not None:
+        assert classify(result.traj).amplitude == pytest.approx(amplitude, rel=1e-3)
+
+
+def test_arora_default_shows_both_phases_then_the_cycle_at_the_flattest_minimum():
+    result = default_run("arora")
+    traj = result.traj
+    x, y = traj.params[:, 0], traj.params[:, 1]
+    assert result.spec.optimizer == "normalized_gd" and traj.diverged_at is None
+    assert traj.loss[2] < traj.loss[0] / 10                   # phase I: down into the valley
+    crossings = np.sum(np.diff(np.sign(y[:100])) != 0)        # phase II: across it ...
+    assert crossings > 80 and 3 < x[100] < 13                 # ... while drifting along it
+    assert abs(x[-1]) < 1e-3 and traj.sharpness[-1] == pytest.approx(2.0, abs=0.2)
+    assert "2-cycle" in result.verdict and "fell from 498.9" in result.verdict
+
+
+def test_sgd_escapes_where_gd_stays_on_picky():
+    sgd, gd = default_run("picky"), default_run("picky", "gd")
+    assert sgd.spec.optimizer == "sgd"
+    assert sgd.kind == gd.kind == "converged"
+    assert abs(sgd.traj.params[-1, 0]) < 1e-8 and "SGD" in sgd.verdict and "x ≈ 0" in sgd.verdict
+    assert gd.traj.params[-1, 0] == pytest.approx(1.0) and "x ≈ 1 " in gd.verdict
+
+
+@pytest.mark.parametrize("model", list(dynamics.MODELS))
+def test_gradient_flow_never_cycles(model):
+    result = default_run(model, "flow")
+    assert result.kind in ("converged", "not_yet")
+    assert "cycle" not in result.verdict and "2/η" in result.verdict
+
+
+def test_zhu_default_converges_at_the_edge():
+    result = default_run("xyzw")
+    s, eta = result.traj.sharpness[-1], 0.2
+    assert 2 / eta - 20 / 3 * eta < s < 2 / eta                   # Zhu et al. Cor. 3.1
+    assert result.kind == "edge" and "edge of stability" in result.verdict
+    assert "9.927" in result.verdict and "just below 2/η = 10" in result.verdict
+
+
+def test_switching_model_picks_its_optimizer():
+    state = ExplorerState()
+    for name, model in dynamics.MODELS.items():
+        state.model = name
+        assert state.optimizer == model.default_optimizer
+    state.apply_query({"model": "arora", "optimizer": "sqrt_gd"})   # a link's choice wins
+    assert state.optimizer == "sqrt_gd"
+
+
+# --- synthetic tails, one per kind --------------------------------------------------------
+
+@dataclass
+class Fake:
+    """The fields ``classify`` reads, built by hand."""
+
+    params: np.ndarray
+    loss: np.ndarray
+    sharpness: np.ndarray
+    eta: np.ndarray = None
+    optimizer: str = "gd"
+    diverged_at: int | None = None
+    threshold: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        n = len(self.loss)
+        self.params = np.asarray(self.params, dtype=float).reshape(n, -1)
+        self.eta = np.full(n - 1, 0.2) if self.eta is None else self.eta
+        self.threshold = 2.0 / self.eta if self.threshold is None else self.threshold
+
+
+def quadratic_fake(points, lam=1.0, **kw):
+    points = np.asarray(points, dtype=float).reshape(len(points), -1)
+    loss = 0.5 * lam * np.sum(points**2, axis=1)
+    return Fake(points, loss, np.full(len(points), lam), **kw)
+
+
+def test_exact_two_cycle():
+    v = classify(quadratic_fake([(-1.0) ** k for k in range(100)]))
+    assert (v.kind, v.period, v.amplitude) == ("periodic", 2, 1.0)
+    assert "between x ≈ −1 and x ≈ 1" in v.sentence
+
+
+def test_four_cycle_through_its_points():
+    square = [(1, 0), (0, 1), (-1, 0), (0, -1)]
+    v = classify(quadratic_fake([square[k % 4] for k in range(203)]))
+    assert (v.kind, v.period) == ("periodic", 4)
+    assert v.amplitude == pytest.approx(1.0)
+    assert len(v.points) == 4 and tuple(v.points[-1]) == (-1.0, 0.0)   # θ₂₀₂ = square[2]
+
+
+def test_logistic_chaos_is_bounded_not_periodic():
+    x = [0.2]
+    for _ in range(599):
+        x.append(3.9 * x[-1] * (1 - x[-1]))
+    v = classify(quadratic_fake(np.array(x) + 0.5))
+    assert v.kind == "chaotic" and "no period up to" in v.sentence
+
+
+def test_drift_along_a_valley():
+    # Arora's valley by hand: y flips ±0.5 across y = 0 while x walks from 10 to 5
+    k = np.arange(120)
+    x, y = 10 - k / 24, 0.5 * (-1.0) ** k
+    v = classify(Fake(np.stack([x, y], 1), (1 + x**2) * y**2, 2 * (1 + x**2),
+                      optimizer="normalized_gd"))
+    assert v.kind == "drift" and "phase II" in v.sentence and "Normalized GD" in v.sentence
+
+
+def test_divergence_reported_or_seen_growing():
+    grown = quadratic_fake(1.2 ** np.arange(60), lam=1.0, eta=np.full(59, 2.2))
+    v = classify(grown)
+    assert v.kind == "diverged" and v.level == "danger" and v.sentence.startswith("Diverging")
+    v = classify(Fake(np.ones((3, 2)), np.ones(3), np.ones(3), diverged_at=3))
+    assert v.kind == "diverged" and "step 3" in v.sentence
+
+
+def test_stationary_start_and_stationary_end():
+    still = Fake(np.zeros((50, 2)), np.full(50, 0.5), np.ones(50))
+    v = classify(still)
+    assert v.kind == "stationary" and v.sentence.startswith("Started at a stationary point")
+    approach = np.stack([0.5 ** np.arange(200), np.zeros(200)], 1)   # to a saddle, L = ½
+    v = classify(Fake(approach, np.full(200, 0.5), np.ones(200)))
+    assert v.kind == "stationary" and "stopped at a stationary point" in v.sentence
+
+
+def test_converged_below_at_and_above_the_edge():
+    decay = 0.5 ** np.arange(80)
+    below = quadratic_fake(decay, lam=1.0)                           # 1 < 2/0.2 = 10
+    assert classify(below).kind == "converged"
+    assert "Converged below 2/η" in classify(below).sentence
+    edge = quadratic_fake(decay, lam=9.93)                           # Zhu's 9.93 ≈ 10
+    assert classify(edge).kind == "edge" and "just below 2/η = 10" in classify(edge).sentence
+    adam = quadratic_fake(decay, lam=37.0, threshold=np.full(79, 38.0))   # traj.threshold wins
+    assert classify(adam).kind == "edge" and "its threshold = 38" in classify(adam).sentence
+
+
+def test_hovering_at_the_edge_while_the_loss_falls():
+    k = np.arange(300)
+    sharp = 10 + 0.3 * np.sin(k)
+    loss = 1e-2 * np.exp(-k / 300) * (1.5 + np.sin(1.7 * k))
+    params = np.stack([2 + 1e-2 * np.sin(1.3 * k), 0.5 + 1e-3 * k], 1)
+    v = classify(Fake(params, loss, sharp))
+    assert v.kind == "hovering" and "hovers at 2/η = 10" in v.sentence
+
+
+def test_not_yet_and_sgd_noise_and_flow():
+    slow = quadratic_fake(0.99 ** np.arange(30))
+    assert classify(slow).kind == "not_yet" and "Run more steps" in classify(slow).sentence
+    rng = np.random.default_rng(0)
+    noise = quadratic_fake(1 + 0.1 * rng.standard_normal(300), optimizer="sgd")
+    assert classify(noise).kind == "chaotic" and "randomly drawn" in classify(noise).sentence
+    flipping = quadratic_fake([(-1.0) ** k for k in range(100)], optimizer="flow")
+    assert classify(flipping).kind != "periodic"
+
+
+def test_verdict_keeps_its_pair_and_etas_fallback():
+    class Bare:      # no eta, no threshold: the etas given are used
+        params = np.array([[1.0], [1e-6], [1e-7]])
+        loss = np.array([1.0, 1e-12, 1e-14])
+        sharpness = np.ones(3)
+        diverged_at = None
+    sentence, level = verdict(Bare, np.full(3, 0.5))
+    assert level == "success" and "2/η = 4" in sentence
+    assert isinstance(classify(Bare, np.full(3, 0.5)), Verdict)
