@@ -15,7 +15,8 @@ so one set of tolerances serves objectives of any scale:
   the steps keep turning back (across a valley), while the oscillation amplitude²
   a² ≈ 2L/S (exact on a quadratic valley, L = ½ S a²) does not die out: the iterate moves
   along a valley instead of settling into it.
-* growing: the loss at the end is ten times every loss before the last fifth of the run.
+* growing: the loss at the end is ten times every loss before the last fifth of the run,
+  or its top rises quarter by quarter over the last half.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ SETTLE = 16           # iterates that must have stopped moving
 SETTLE_RTOL = 1e-3    # ... relative to the run's extent
 CYCLE_RTOL = 1e-2     # a cycle repeats to 1 % of the tail's spread
 ATOL = 1e-12          # absolute floor of every distance test (θ of order one)
-DRIFT_MIN = 0.02      # the sharpness must fall by 2 % over the tail to count as a drift
+DRIFT_MIN = 0.01      # the sharpness must fall by 1 % over the tail to count as a drift
 
 
 @dataclass(frozen=True)
@@ -119,20 +120,28 @@ def drifting(params: np.ndarray, loss: np.ndarray, sharpness: np.ndarray) -> boo
 
 
 def growing(loss: np.ndarray) -> bool:
-    """The loss at the end exceeds ten times every loss before the last fifth of the run."""
+    """The loss runs away: at the end it exceeds ten times every loss before the last fifth
+    of the run, or (16 iterates or more) the tops of the four quarters of the last half
+    each exceed the one before, the last at least twice the first."""
     loss = np.asarray(loss, dtype=float)
     n = len(loss)
     if n < 5:
         return n >= 2 and loss[-1] > 10 * max(float(np.max(loss[:-1])), 1e-300)
     head = loss[: n - max(1, n // 5)]
-    return loss[-1] > 10 * max(float(np.max(head)), 1e-300)
+    if loss[-1] > 10 * max(float(np.max(head)), 1e-300):
+        return True
+    if n < 16:
+        return False
+    m = (n // 2) // 4 * 4
+    tops = loss[-m:].reshape(4, -1).max(axis=1)
+    return bool(np.all(np.diff(tops) > 0)) and tops[-1] >= 2 * tops[0]
 
 
 def still_falling(loss: np.ndarray) -> bool:
     """The loss is still on its way down: over the last half of the run it rises at fewer
-    than a tenth of the steps (a descent), or the top of its last quarter is below half the
-    top of the quarter before (a non-monotone fall whose envelope shrinks). Runs shorter
-    than 8 iterates count as still falling."""
+    than a tenth of the steps (a descent), or over its last quarter the median is below half
+    the quarter before's and the top below that quarter's top (a non-monotone fall). Runs
+    shorter than 8 iterates count as still falling."""
     loss = np.asarray(loss, dtype=float)
     n = len(loss)
     if n < 8:
@@ -140,7 +149,9 @@ def still_falling(loss: np.ndarray) -> bool:
     half = loss[-(n // 2):]
     q = n // 4
     descent = float(np.mean(np.diff(half) > 0)) < 0.1
-    shrinking = float(np.max(loss[-q:])) < 0.5 * float(np.max(loss[-2 * q: -q]))
+    last, before = loss[-q:], loss[-2 * q: -q]
+    shrinking = (float(np.median(last)) < 0.5 * float(np.median(before))
+                 and float(np.max(last)) < float(np.max(before)))
     return descent or shrinking
 
 

@@ -12,7 +12,8 @@ Kinds, tested in this order:
   not_yet     the loss is still falling
   chaotic     bounded, not settled, not periodic, the loss not falling
 T is the stability threshold of the rule that ran: ``traj.threshold[-1]`` (2/η for GD).
-Gradient flow has no step, so it never cycles, hovers or drifts; SGD's noise is no cycle.
+Gradient flow has no step and SGD a random one: neither is read as a cycle, an edge or a
+drift (SGD that neither settles nor falls is "chaotic": its noise).
 """
 from __future__ import annotations
 
@@ -75,19 +76,22 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
             return r.say("stationary", f"{r.rule} stopped at a stationary point that is not "
                          f"a minimum{r.where()}: ∇L = 0 there but L = {loss[-1]:.3g} > 0.")
     if orbit.growing(loss):
-        return r.say("diverged", f"Diverging: the loss grew from {loss[0]:.3g} to "
-                     f"{loss[-1]:.3g}." + r.over_threshold())
-    if r.name not in ("flow", "sgd"):
-        cycle = orbit.find_cycle(params)
-        if cycle is not None:
-            return r.periodic(cycle)
-    if r.name != "flow" and r.name not in UNBOUND:
+        m = max(1, n // 2)
+        return r.say("diverged", f"Diverging: over the last {m} steps the loss grew from "
+                     f"{loss[-m - 1]:.3g} to {loss[-1]:.3g}." + r.over_threshold())
+    steps = r.name not in ("flow", "sgd")   # a deterministic map: cycles, edge, drift
+    cycle = orbit.find_cycle(params) if steps else None
+    if cycle is not None:
+        return r.periodic(cycle)
+    if steps and r.name not in UNBOUND:
         median = float(np.median(sharp[-max(2, n // 10):]))
         if abs(median / r.threshold - 1) <= EDGE:
+            trend = ("falls, not monotonically" if orbit.still_falling(loss) else
+                     "bounces without falling further")
             return r.say("hovering", f"At the edge of stability: {r.rule}'s sharpness hovers "
                          f"at {r.t_name} = {r.threshold:.4g} while the loss ({loss[-1]:.3g}) "
-                         "falls, not monotonically. Run more steps.")
-    if r.name != "flow" and orbit.drifting(params, loss, sharp):
+                         f"{trend}. Run more steps.")
+    if steps and orbit.drifting(params, loss, sharp):
         m = max(8, n // 2) // 4 * 4
         phase = " (phase II of Arora et al.)" if r.name in UNBOUND else ""
         return r.say("drift", f"{r.rule} drifts along the valley of minima{phase}: it "
@@ -95,8 +99,11 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
                      f"{sharp[-m]:.4g} to {sharp[-1]:.4g} in the last {m} steps, the loss "
                      f"not going to 0 (it is {loss[-1]:.3g}). Run more steps to see where "
                      "it ends.")
-    if r.name == "flow" or orbit.still_falling(loss):
-        return r.say("not_yet", f"Not converged yet after {n - 1} steps of {r.rule}: loss "
+    q = max(1, n // 4)
+    falling = (np.median(loss[-q:]) < 0.01 * np.median(loss[:q]) if r.name == "sgd" else
+               orbit.still_falling(loss))   # SGD's noise: only a fall by 100× counts
+    if r.name == "flow" or n < 64 or falling:
+        return r.say("not_yet", f"Not converged yet after {_steps(n - 1)} of {r.rule}: loss "
                      f"{loss[-1]:.3g}, sharpness {sharp[-1]:.4g} ({r.t_name} = "
                      f"{r.threshold:.4g}). Run more steps.")
     tail = params[-64:]
@@ -106,10 +113,9 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
     lo, hi = float(np.min(loss[-64:])), float(np.max(loss[-64:]))
     if r.name == "sgd":
         return r.say("chaotic", "SGD does not settle: each step follows one randomly drawn "
-                     f"sample, so it keeps moving {around}, the loss between {lo:.2g} and "
-                     f"{hi:.2g}.")
+                     f"sample, so it keeps moving {around}, {_loss_range(lo, hi)}.")
     return r.say("chaotic", f"{r.rule} neither settles nor repeats: it keeps bouncing "
-                 f"{around}, the loss between {lo:.2g} and {hi:.2g}, and no period up to "
+                 f"{around}, {_loss_range(lo, hi)}, and no period up to "
                  f"{orbit.MAX_PERIOD} fits its last {len(tail)} steps: chaotic, or a longer "
                  "cycle.")
 
@@ -222,8 +228,7 @@ class _Run:
             why += (f" On the way the sharpness fell from {before:.4g}; along the cycle it is "
                     f"at most {top:.4g}.")
         return self.say("periodic", f"{self.rule} {verb}: it ends in a {p}-cycle of amplitude "
-                        f"{cycle.amplitude:.2g} {route}, the loss between {lo:.2g} and "
-                        f"{hi:.2g}.{why}", period=p,
+                        f"{cycle.amplitude:.2g} {route}, {_loss_range(lo, hi)}.{why}", period=p,
                         points=tuple(map(tuple, cycle.points.tolist())),
                         amplitude=cycle.amplitude)
 
@@ -231,6 +236,17 @@ class _Run:
 def _num(v: float, scale: float) -> str:
     """3 significant digits; 0 for what is below 10⁻⁴ of the point's size (and −0)."""
     return "0" if abs(v) < 1e-4 * max(scale, 1.0) else f"{v:.3g}".replace("-", "−")
+
+
+def _steps(k: int) -> str:
+    return "1 step" if k == 1 else f"{k} steps"
+
+
+def _loss_range(lo: float, hi: float) -> str:
+    """'the loss between 0.03 and 1.1', or 'the loss staying at 0.5' when they agree."""
+    if np.isclose(lo, hi, rtol=1e-3):
+        return f"the loss staying at {hi:.2g}"
+    return f"the loss between {lo:.2g} and {hi:.2g}"
 
 
 def _sub(k: int) -> str:

@@ -62,12 +62,7 @@ def test_every_default_gets_its_kind(model, optimizer):
     traj = result.traj
     if result.kind == "periodic":
         assert RULE[optimizer] in result.verdict and f"{result.period}-cycle" in result.verdict
-        # replay: p steps of the hand-written rule from the cycle's last point return to it
-        p, last = result.period, traj.params[-1]
-        lams = traj.model.consts if model == "quadratic" else None
-        back = ref.gd_loop(model, last, float(traj.eta[-1]), p, lams, update=optimizer)
-        np.testing.assert_allclose(back[-1], last, atol=1e-6 * max(1, np.abs(last).max()))
-        assert not np.allclose(back[1], last, atol=1e-3)     # and not sooner than p = 1
+        assert_replays(result)
     if result.kind in ("converged", "edge") and optimizer != "flow":
         assert traj.loss[-1] < 1e-10
         assert "Converged" in result.verdict or "landed" in result.verdict
@@ -83,6 +78,34 @@ def test_each_model_default_names_its_own_rule_and_level():
         assert result.spec.optimizer == model.default_optimizer
         assert result.level != "danger", (name, result.verdict)
         assert RULE[model.default_optimizer] in result.verdict
+
+
+def assert_replays(result):
+    """p steps of the hand-written rule from the cycle's last point return to it (and one
+    step does not)."""
+    traj, p = result.traj, result.period
+    last = traj.params[-1]
+    lams = traj.model.consts if traj.model.name == "quadratic" else None
+    back = ref.gd_loop(traj.model.name, last, float(traj.eta[-1]), p, lams,
+                       update=result.spec.optimizer)
+    np.testing.assert_allclose(back[-1], last, atol=1e-6 * max(1, np.abs(last).max()))
+    assert not np.allclose(back[1], last, atol=1e-3)
+
+
+@pytest.mark.parametrize("model,optimizer,changes,kind", [
+    ("quadratic", "gd", dict(eta=2.0), "periodic"),       # |1 − ηλ₁| = 1: θ₁ flips for ever
+    ("quadratic", "gd", dict(eta=2.02), "diverged"),      # |1 − ηλ₁| = 1.02: slowly
+    ("quadratic", "gd", dict(eta=2.2), "diverged"),
+    ("xyzw", "gd", dict(steps=300), "hovering"),          # Zhu's run, still at the edge
+    ("xy", "gd", dict(x0=0.0, y0=0.0), "stationary"),     # the saddle at the origin
+    ("picky", "gd", dict(eta=1.05, steps=500), "periodic"),   # 2/η < 2: neither minimum
+    ("picky", "sgd", dict(eta=1.1), "chaotic"),           # E(1 − ηa)² = 1.02 > 1 at x → ∞
+])
+def test_more_runs_read_right(model, optimizer, changes, kind):
+    result = default_run(model, optimizer, **changes)
+    assert result.kind == kind, result.verdict
+    if kind == "periodic":
+        assert_replays(result)
 
 
 # --- the cases issue 9 names ------------------------------------------------------------
