@@ -30,8 +30,7 @@ EDGE = 0.05              # sharpness within 5 % of the threshold counts as "at t
 LEVELS = {"diverged": "danger", "converged": "success", "edge": "success",
           "stationary": "warning"}   # every other kind: "info" (still moving, as it should)
 SHORT = {"gd": "GD", "sgd": "SGD", "flow": "Gradient flow", "sqrt_gd": "GD on √L"}
-UNBOUND = {"normalized_gd", "sqrt_gd", "flow"}   # rules no 2/η holds: their step never shrinks
-                                                 # to zero (or, for the flow, there is no step)
+UNBOUND = {"normalized_gd", "sqrt_gd", "flow"}   # no 2/η holds them: the step never shrinks
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
         m = max(1, n // 2)
         return r.say("diverged", f"Diverging: over the last {m} steps the loss grew from "
                      f"{loss[-m - 1]:.3g} to {loss[-1]:.3g}." + r.over_threshold())
-    steps = r.name not in ("flow", "sgd")   # a deterministic map: cycles, edge, drift
+    steps = not (r.stochastic or r.continuous)   # a deterministic map: cycle, edge, drift
     cycle = orbit.find_cycle(params) if steps else None
     if cycle is not None:
         return r.periodic(cycle)
@@ -100,10 +99,10 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
                      f"not going to 0 (it is {loss[-1]:.3g}). Run more steps to see where "
                      "it ends.")
     q = max(1, n // 4)
-    falling = (np.median(loss[-q:]) < 0.01 * np.median(loss[:q]) if r.name == "sgd" else
+    falling = (np.median(loss[-q:]) < 0.01 * np.median(loss[:q]) if r.stochastic else
                orbit.still_falling(loss))   # SGD's noise: only a fall by 100× counts
-    if r.name == "flow" or n < 64 or falling:
-        return r.say("not_yet", f"Not converged yet after {_steps(n - 1)} of {r.rule}: loss "
+    if r.continuous or n < 64 or falling:
+        return r.say("not_yet", f"Not converged yet after {n - 1} step{'s' * (n != 2)} of {r.rule}: loss "
                      f"{loss[-1]:.3g}, sharpness {sharp[-1]:.4g} ({r.t_name} = "
                      f"{r.threshold:.4g}). Run more steps.")
     tail = params[-64:]
@@ -111,9 +110,9 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
     radius = float(np.max(np.linalg.norm(tail - centre, axis=1)))
     around = f"within {radius:.2g} of {r.points(centre)}"
     lo, hi = float(np.min(loss[-64:])), float(np.max(loss[-64:]))
-    if r.name == "sgd":
-        return r.say("chaotic", "SGD does not settle: each step follows one randomly drawn "
-                     f"sample, so it keeps moving {around}, {_loss_range(lo, hi)}.")
+    if r.stochastic:
+        return r.say("chaotic", f"{r.rule} does not settle: each step follows one randomly "
+                     f"drawn sample, so it keeps moving {around}, {_loss_range(lo, hi)}.")
     return r.say("chaotic", f"{r.rule} neither settles nor repeats: it keeps bouncing "
                  f"{around}, {_loss_range(lo, hi)}, and no period up to "
                  f"{orbit.MAX_PERIOD} fits its last {len(tail)} steps: chaotic, or a longer "
@@ -131,6 +130,8 @@ class _Run:
         self.name = name if isinstance(name, str) else getattr(name, "name", str(name))
         opt = dynamics.OPTIMIZERS.get(self.name)
         self.rule = SHORT.get(self.name, opt.title if opt is not None else self.name)
+        self.stochastic = bool(getattr(opt, "stochastic", self.name == "sgd"))
+        self.continuous = bool(getattr(opt, "continuous", self.name == "flow"))
         eta = np.asarray(getattr(traj, "eta", ()), dtype=float)
         eta = eta if eta.size else np.asarray(etas if etas is not None else (), dtype=float)
         self.eta = float(eta[-1]) if eta.size else float("nan")
@@ -163,7 +164,7 @@ class _Run:
         return f"{label} ≈ " + joiner.join(f"({', '.join(r)})" for r in rows)
 
     def where(self) -> str:
-        return f" at {self.points(self.params[-1])}" if self.params.shape[1] <= 4 else ""
+        return f" at {self.points(self.params[-1])}"
 
     def over_threshold(self) -> str:
         top = float(np.max(self.sharp)) if len(self.sharp) else 0.0
@@ -236,10 +237,6 @@ class _Run:
 def _num(v: float, scale: float) -> str:
     """3 significant digits; 0 for what is below 10⁻⁴ of the point's size (and −0)."""
     return "0" if abs(v) < 1e-4 * max(scale, 1.0) else f"{v:.3g}".replace("-", "−")
-
-
-def _steps(k: int) -> str:
-    return "1 step" if k == 1 else f"{k} steps"
 
 
 def _loss_range(lo: float, hi: float) -> str:
