@@ -203,7 +203,8 @@ class _Run:
     def periodic(self, cycle: orbit.Cycle) -> Verdict:
         p = cycle.period
         if p == 2:
-            pair = cycle.points[np.argsort(cycle.points[:, 0])]
+            axis = int(np.argmax(np.abs(cycle.points[1] - cycle.points[0])))
+            pair = cycle.points[np.argsort(cycle.points[:, axis])]   # along the oscillation
             route = "between " + (self.points(pair, " and ") if pair.shape[1] > 1 else
                                   " and ".join(self.points(q) for q in pair))
         elif p <= 6:
