@@ -71,9 +71,16 @@ def find_cycle(params: np.ndarray, max_period: int = MAX_PERIOD) -> Cycle | None
     """
     params = np.asarray(params, dtype=float)
     n = len(params)
-    for p in range(2, max_period + 1):
-        if n < 3 * p:
-            break
+    if n < 6:
+        return None
+    # A cheap screen first: every test below needs ‖θ_{n−1} − θ_{n−1−p}‖ ≤ rtol · spread,
+    # and no window's spread exceeds twice the largest window's (spread ≤ 2 · diameter).
+    widest = params[-min(n, max(4 * max_period, 32)):]
+    bound = 4.0 * float(np.max(np.linalg.norm(widest - widest.mean(axis=0), axis=1)))
+    lags = np.arange(2, min(max_period, n // 3) + 1)
+    last_return = np.linalg.norm(params[-1] - params[-1 - lags], axis=1)
+    for p in lags[last_return <= CYCLE_RTOL * bound]:
+        p = int(p)
         window = params[-min(n, max(4 * p, min(32, n // 4))):]
         spread = 2.0 * float(np.max(np.linalg.norm(window - window.mean(axis=0), axis=1)))
         if spread <= ATOL * _scale(params):
