@@ -7,6 +7,7 @@ import panel as pn
 from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
+from . import warmup
 from .about import About
 from .paint import paint_patch
 from .state import ExplorerState
@@ -41,6 +42,7 @@ class Explorer(Viewer):
         self.dashboard = Dashboard(self.state)
         self.about = About(self.state)
         self._sync_url()
+        pn.state.onload(warmup.page_ready)   # the first page is in: compile the rest now
         if pn.state.curdoc is not None:   # name every control for screen readers
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
             pn.state.curdoc.js_on_event("document_ready", paint_patch())
