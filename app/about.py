@@ -68,7 +68,7 @@ def intro_text(model, optimizer: str) -> str:
 
 
 def about_parts(model, optimizer: str) -> list[tuple[str, str]]:
-    """The card as ("markdown", text) and ("math", "$…$") parts, in order.
+    r"""The card as ("markdown", text) and ("math", "$…$") parts, in order.
 
     Formulas go to KaTeX panes, not into Markdown: Markdown would eat their backslashes
     (``\,`` and ``\|`` come out as "," and "|").
