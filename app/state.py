@@ -278,7 +278,8 @@ def _text(value, p: param.Parameter) -> str:
 
 def _parse(p: param.Parameter, raw):
     """A query string value -> the parameter's type (ValueError with a reason if not)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    blank = raw is None or (isinstance(raw, str) and not raw.strip())
+    if blank and not isinstance(p, param.String):   # a text parameter may be empty
         raise ValueError("it is empty")
     text = raw.strip() if isinstance(raw, str) else raw
     if isinstance(p, param.Selector):
