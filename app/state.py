@@ -15,7 +15,47 @@ from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported
 
 MAX_STEPS = 20_000   # one run must stay interactive on a 2-core machine
 LIMIT = 1e6          # |start| beyond this is a typo, not an experiment
-MAX_ETA = 1e3        # η beyond this diverges at once on every model: a typo in a link
+
+
+def _eta_limits(model):
+    """(0, the model's largest η]: beyond its slider's end every model diverges at once."""
+    return (0.0, float(model.eta_range[1]))
+
+
+# name -> model -> (lo, hi): the one table of limits, for typed values and links alike.
+# Names in OPEN_BELOW must lie strictly above lo (a step size of 0 takes no step).
+LIMITS = {
+    "eta": _eta_limits, "drop_eta": _eta_limits,
+    "x0": lambda m: (-LIMIT, LIMIT), "y0": lambda m: (-LIMIT, LIMIT),
+    "z0": lambda m: (-LIMIT, LIMIT), "w0": lambda m: (-LIMIT, LIMIT),
+    "lam1": lambda m: (-LIMIT, LIMIT), "lam2": lambda m: (-LIMIT, LIMIT),
+    "steps": lambda m: (1, MAX_STEPS), "drop_step": lambda m: (0, MAX_STEPS),
+    "seed": lambda m: (0, 2**31 - 1),
+}
+OPEN_BELOW = {"eta", "drop_eta"}
+SYMBOLS = {"eta": "η", "drop_eta": "η after the drop", "x0": "x₀", "y0": "y₀", "z0": "z₀",
+           "w0": "w₀", "lam1": "λ₁", "lam2": "λ₂", "steps": "steps", "drop_step": "drop step",
+           "seed": "seed"}
+
+
+def fine_step(lo: float, hi: float, ticks: int = 500) -> float:
+    """A round slider step 10ᵏ giving about ``ticks`` positions over [lo, hi]."""
+    return 10.0 ** round(math.log10(max(hi - lo, 1e-12) / ticks))
+
+
+def snap(value: float, step: float | None) -> float:
+    """``value`` without float noise: k·step if it is within 10⁻⁶ step of it, else 12 digits.
+
+    A slider moved by keys sends 0.2 + 0.001 = 0.20099999999999998; that is 0.201. A typed
+    0.2037 stays 0.2037 (rounding it to the step would change the run a link reproduces).
+    """
+    value = float(value)
+    if step:
+        decimals = max(0, -math.floor(math.log10(step)))
+        rounded = round(value, decimals)
+        if abs(value - rounded) <= 1e-6 * step:
+            return rounded
+    return float(f"{value:.12g}")
 
 
 def model_titles() -> dict[str, str]:
@@ -52,6 +92,8 @@ class ExplorerState(param.Parameterized):
     show_flow = param.Boolean(default=False, label="show gradient flow")
     x_axis = param.Selector(default="step", objects=["step", "time"],
                             label="x-axis: step or time Σ η")
+    input_error = param.String(default="", doc="Why the last value a control sent was refused "
+                               "('' once any control changes); never in the URL.")
 
     URL_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis")
@@ -59,6 +101,10 @@ class ExplorerState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self.reset(keep=set(params))   # the model's own defaults, unless given here
+        self.param.watch(self._clear_input_error, list(self.URL_NAMES))
+
+    def _clear_input_error(self, *events):
+        self.input_error = ""
 
     # --- the model and its defaults -----------------------------------------------------
 
@@ -76,10 +122,13 @@ class ExplorerState(param.Parameterized):
         m = self.model_object()
         self.param.optimizer.objects = optimizer_titles(m)
         self.param.eta.softbounds = tuple(m.eta_range)
+        self.param.eta.step = fine_step(*m.eta_range)
         (x_lo, x_hi), *rest = m.window
         self.param.x0.softbounds = self.param.z0.softbounds = (x_lo, x_hi)
+        self.param.x0.step = self.param.z0.step = fine_step(x_lo, x_hi)
         if rest:
             self.param.y0.softbounds = self.param.w0.softbounds = tuple(rest[0])
+            self.param.y0.step = self.param.w0.step = fine_step(*rest[0])
 
     @param.depends("model", watch=True, on_init=False)
     def _on_model(self):
@@ -118,27 +167,63 @@ class ExplorerState(param.Parameterized):
         return notices
 
     def _apply_one(self, name, raw) -> list[str]:
-        p = self.param[name]
         try:
-            value = _parse(p, raw)
-            if name == "eta" or name == "drop_eta":
-                if not value > 0:
-                    raise ValueError("it must be a positive number")
-                if value > MAX_ETA:
-                    raise ValueError(f"it must be at most {MAX_ETA:g}")
-            if name in ("lam1", "lam2", "x0", "y0", "z0", "w0") and abs(value) > LIMIT:
-                raise ValueError(f"it must lie between −{LIMIT:g} and {LIMIT:g}")
-            if name == "optimizer" and value not in p.objects:
-                raise ValueError(f"it does not apply to the model {self.model!r}")
-            setattr(self, name, value)
-        except (ValueError, TypeError) as err:
-            reason = str(err).split("\n")[0] if isinstance(err, ValueError) else "wrong type"
-            return [f"Ignored {name}={raw!s:.40} from the link: {reason}."]
+            setattr(self, name, self.checked(name, raw))
+        except ValueError as err:
+            return [f"Ignored {name}={raw!s:.40} from the link: {err}."]
         return []
+
+    def limits(self, name: str) -> tuple | None:
+        """(lo, hi) for ``name`` from :data:`LIMITS` under the current model, or None."""
+        rule = LIMITS.get(name)
+        return None if rule is None else rule(self.model_object())
+
+    def checked(self, name: str, raw):
+        """``raw`` (text or number) as a value for ``name``, or ValueError with the reason.
+
+        The one gate for links and typed values alike: the parameter's type, then
+        :data:`LIMITS`, then the optimizers that apply to the model; float noise is
+        removed at the parameter's step (:func:`snap`).
+        """
+        p = self.param[name]
+        value = _parse(p, raw)
+        bounds = self.limits(name)
+        if bounds is not None:
+            lo, hi = bounds
+            below = value <= lo if name in OPEN_BELOW else value < lo
+            if below or value > hi:
+                left = "(" if name in OPEN_BELOW else "["
+                raise ValueError(f"it must lie in {left}{_number(lo)}, {_number(hi)}]")
+        if name == "optimizer" and value not in p.objects:
+            raise ValueError(f"it does not apply to the model {self.model!r}")
+        if isinstance(p, param.Number) and not isinstance(p, param.Integer):
+            value = snap(value, p.step)
+        return value
+
+    def set_from_control(self, name: str, raw) -> str:
+        """Take a value a control sent (typed, stepped or slid); '' or why it was refused.
+
+        A refused value changes nothing but :attr:`input_error`, which names it and the
+        value kept; any accepted change of any control clears that message again.
+        """
+        try:
+            value = self.checked(name, raw)
+        except ValueError as err:
+            symbol = SYMBOLS.get(name, name)
+            kept = (f"Kept {symbol} = {_text(getattr(self, name), self.param[name])}; "
+                    "the plots show that run.")
+            if raw is None or str(raw).strip() == "":
+                self.input_error = f"the {symbol} box is empty — type a number. {kept}"
+            else:
+                shown = _number(raw) if isinstance(raw, (int, float)) else f"{raw!s:.24}"
+                self.input_error = f"{symbol} = {shown} — {err}. {kept}"
+            return self.input_error
+        setattr(self, name, value)
+        return ""
 
     def query(self) -> dict[str, str]:
         """The current state as URL query values (inverse of :meth:`apply_query`)."""
-        return {n: str(getattr(self, n)) for n in self.URL_NAMES}
+        return {n: _text(getattr(self, n), self.param[n]) for n in self.URL_NAMES}
 
     # --- what to run --------------------------------------------------------------------
 
@@ -180,12 +265,23 @@ class ExplorerState(param.Parameterized):
         return run(self.spec())
 
 
+def _number(value) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _text(value, p: param.Parameter) -> str:
+    """A parameter value as URL text: floats without noise at the parameter's step."""
+    if isinstance(value, float) and not isinstance(p, param.Integer):
+        return str(snap(value, p.step))
+    return str(value)
+
+
 def _parse(p: param.Parameter, raw):
     """A query string value -> the parameter's type (ValueError with a reason if not)."""
-    if isinstance(raw, str):
-        text = raw.strip()
-    else:
-        text = raw
+    blank = raw is None or (isinstance(raw, str) and not raw.strip())
+    if blank and not isinstance(p, param.String):   # a text parameter may be empty
+        raise ValueError("it is empty")
+    text = raw.strip() if isinstance(raw, str) else raw
     if isinstance(p, param.Selector):
         value = str(text)
         if value not in p.objects:

@@ -1,4 +1,4 @@
-"""The whole explorer for one session: state, URL sync, sidebar, plots, notices."""
+"""The whole explorer for one session: state, URL sync, sidebar, plots, notices, words."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,21 +7,12 @@ import panel as pn
 from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
+from . import warmup
+from .about import About
 from .paint import paint_patch
 from .state import ExplorerState
 from .views_controls import Controls
 from .views_plots import Dashboard
-
-INTRO = (
-    "**What am I looking at?** Gradient descent θ ← θ − η∇L(θ) on a small objective. "
-    "Near a minimum GD is only stable if the *sharpness* S (the largest eigenvalue of the "
-    "Hessian ∇²L) is at most **2/η**. Left: the landscape (grey = log-loss), its minima "
-    "coloured by their sharpness — round dots where GD can settle (S ≤ 2/η), crosses where "
-    "it cannot — and the iterates from the start ⊕ (click to move it). Right: the loss and "
-    "the sharpness against the step, with 2/η dashed. Move η and watch the run settle "
-    "below 2/η, hover at the **edge of stability**, or diverge."
-)
-
 
 URL_DELAY_MS = 250
 A11Y_JS = (Path(__file__).resolve().parent.parent / "assets" / "a11y.js").read_text()
@@ -49,9 +40,9 @@ class Explorer(Viewer):
                                     margin=(0, 10))
         self.controls = Controls(self.state)
         self.dashboard = Dashboard(self.state)
-        self.intro = pn.pane.Markdown(INTRO, styles={"font-size": "15px"},
-                                      sizing_mode="stretch_width", margin=(0, 10))
+        self.about = About(self.state)
         self._sync_url()
+        pn.state.onload(warmup.page_ready)   # the first page is in: compile the rest now
         if pn.state.curdoc is not None:   # name every control for screen readers
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
             pn.state.curdoc.js_on_event("document_ready", paint_patch())
@@ -68,7 +59,9 @@ class Explorer(Viewer):
             return
         # the browser's echo of a URL we wrote is no work to show as "busy"
         location._busy__ignore = [*type(location)._busy__ignore, "href", "search", "hash"]
-        location.update_query(**self.state.query())
+        # written once the page is loaded: a query set while the session is being built is
+        # overwritten by the browser's own (bare) one when its Location model syncs
+        pn.state.onload(self._write_url)
         self.state.param.watch(self._url_changed, list(ExplorerState.URL_NAMES))
 
     def _url_changed(self, *events) -> None:
@@ -87,4 +80,4 @@ class Explorer(Viewer):
         pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):
-        return pn.Column(self.notice, self.dashboard, self.intro, sizing_mode="stretch_width")
+        return pn.Column(self.notice, self.dashboard, self.about, sizing_mode="stretch_width")

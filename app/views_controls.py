@@ -1,19 +1,54 @@
 """The sidebar: every control of :class:`ExplorerState`, shown only where it applies."""
 from __future__ import annotations
 
-import math
-
 import panel as pn
+from panel.links import Callback
 from panel.viewable import Viewer
 
 import dynamics
 
-from .state import ExplorerState
+from .about import formula_lines
+from .state import ExplorerState, fine_step
 
 
-def fine_step(lo: float, hi: float, ticks: int = 500) -> float:
-    """A round slider step giving about ``ticks`` positions over [lo, hi]."""
-    return 10.0 ** round(math.log10(max(hi - lo, 1e-12) / ticks))
+def bind(widget, state: ExplorerState, name: str):
+    """Two-way link of ``widget`` and ``state.<name>`` through the state's one gate.
+
+    Every value the widget sends goes through :meth:`ExplorerState.set_from_control`: a
+    refused one (out of :data:`app.state.LIMITS`, empty, not a number) leaves the state as
+    it was, puts the widget back to the kept value and the reason in ``state.input_error``.
+    An editable slider's box would also stretch the slider to any typed value, in the
+    browser, for the rest of the session (Panel 1.9 adds that jscallback to the box):
+    that callback is dropped, so the slider's range is the model's, always.
+    """
+    widget.value = getattr(state, name)
+    box = getattr(widget, "_value_edit", None)
+    if box is not None:
+        for callback in list(Callback.registry.get(box, [])):
+            callback.unwatch()
+
+    def put_back():
+        widget.value = getattr(state, name)
+
+    def from_widget(event):
+        if event.new == getattr(state, name):
+            return   # the state's own value coming back (or a refused one put back)
+        if state.set_from_control(name, event.new):
+            # not now: Panel does not echo a property to the browser while it handles the
+            # browser's change of that same property, so the box would keep the bad text
+            doc = pn.state.curdoc
+            if doc is not None and doc.session_context is not None:
+                doc.add_next_tick_callback(put_back)
+            else:
+                put_back()
+
+    def from_state(event):
+        if widget.value != event.new:
+            widget.value = event.new
+
+    widget.param.watch(from_widget, "value")
+    state.param.watch(from_state, name)
+    return widget
 
 
 def live(widget):
@@ -38,30 +73,29 @@ class Controls(Viewer):
         super().__init__(**params)
         self.state = state
         w = pn.widgets
-        slider = dict(sizing_mode="stretch_width", format="0.[0000]")
+        slider = dict(sizing_mode="stretch_width", format="0.[000000]")
+        p = state.param
         self.model = w.Select.from_param(state.param.model, name="model",
                                          sizing_mode="stretch_width")
-        self.formula = pn.pane.LaTeX("", styles={"font-size": "15px", "overflow-x": "auto",
-                                                 "max-width": "100%"},
-                                     margin=(0, 10), renderer="katex",
-                                     sizing_mode="stretch_width")
+        self.formula = pn.Column(sizing_mode="stretch_width", margin=(0, 0, 6, 0))
         self.optimizer = w.Select.from_param(state.param.optimizer, name="optimizer",
                                              sizing_mode="stretch_width")
-        self.eta = live(w.EditableFloatSlider.from_param(state.param.eta, name="step size η",
-                                                         **slider))
-        self.starts = {n: live(w.EditableFloatSlider.from_param(state.param[n], **slider))
+        self.eta = live(bind(w.EditableFloatSlider(name="step size η", **slider), state, "eta"))
+        self.starts = {n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider), state, n))
                        for n in ("x0", "y0", "z0", "w0")}
         self.symmetric = w.Checkbox.from_param(state.param.symmetric)
-        self.lams = {n: live(w.EditableFloatSlider.from_param(state.param[n], start=0.0,
-                                                              end=3.0, step=0.01, **slider))
+        self.lams = {n: live(bind(w.EditableFloatSlider(name=p[n].label, start=0.0, end=3.0,
+                                                        step=0.01, **slider), state, n))
                      for n in ("lam1", "lam2")}
-        self.steps = live(w.EditableIntSlider.from_param(state.param.steps, start=10, end=5000,
-                                                         step=10, sizing_mode="stretch_width"))
-        self.drop_step = w.IntInput.from_param(state.param.drop_step, step=100,
-                                               sizing_mode="stretch_width")
-        self.drop_eta = w.FloatInput.from_param(state.param.drop_eta, step=0.001,
-                                                sizing_mode="stretch_width")
-        self.seed = w.IntInput.from_param(state.param.seed, sizing_mode="stretch_width")
+        self.steps = live(bind(w.EditableIntSlider(name=p.steps.label, start=10, end=5000,
+                                                   step=10, sizing_mode="stretch_width"),
+                               state, "steps"))
+        self.drop_step = bind(w.IntInput(name=p.drop_step.label, step=100,
+                                         sizing_mode="stretch_width"), state, "drop_step")
+        self.drop_eta = bind(w.FloatInput(name=p.drop_eta.label, step=0.001,
+                                          sizing_mode="stretch_width"), state, "drop_eta")
+        self.seed = bind(w.IntInput(name=p.seed.label, sizing_mode="stretch_width"),
+                         state, "seed")
         self.show_flow = w.Checkbox.from_param(state.param.show_flow)
         self.x_axis = w.RadioButtonGroup.from_param(state.param.x_axis, name="x-axis",
                                                     button_type="default",
@@ -78,7 +112,7 @@ class Controls(Viewer):
         """Slider ranges follow the model (its η range and its plotting window)."""
         m = self.state.model_object()
         lo, hi = m.eta_range
-        self.eta.param.update(start=lo, end=hi, step=fine_step(lo, hi))
+        self.eta.param.update(start=lo, end=hi, step=self.state.param.eta.step)
         (x_lo, x_hi), *rest = m.window
         for name in ("x0", "z0"):
             self.starts[name].param.update(start=x_lo, end=x_hi, step=fine_step(x_lo, x_hi))
@@ -87,10 +121,11 @@ class Controls(Viewer):
             for name in ("y0", "w0"):
                 self.starts[name].param.update(start=y_lo, end=y_hi,
                                                step=fine_step(y_lo, y_hi))
-        self.formula.object = f"${m.formula}$"
-        # a long formula (picky) gets smaller type so it fits the sidebar
-        size = "15px" if len(m.formula) < 60 else "11px"
-        self.formula.styles = {**self.formula.styles, "font-size": size}
+        # one pane per line: a long formula (picky) wraps instead of being cut off
+        self.formula.objects = [
+            pn.pane.LaTeX(line, renderer="katex", margin=(0, 10), sizing_mode="stretch_width",
+                          styles={"font-size": "15px", "overflow-x": "auto"})
+            for line in formula_lines(m.formula)]
 
     def _on_visibility(self, *events):
         s = self.state

@@ -42,9 +42,14 @@ class Dashboard(Viewer):
         self._pending: set[str] = set()
         self._scheduled = False
         self._background_key = None
-        self.error = pn.pane.Alert("", alert_type="danger", visible=False,
-                                   sizing_mode="stretch_width", margin=(0, 10))
         self.readout = Readout()
+        # one state on screen: a message takes the readout's place, in the same height
+        self._readout_panes = self.readout.panes()
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10, 6, 10),
+                                   sizing_mode="stretch_width", styles={"font-size": "16px"},
+                                   height=sum(p.object.height for p in self._readout_panes)
+                                   + 14)   # measured in Chromium: the panes' own spacing
+        state.param.watch(lambda e: self._show_error(e.new), "input_error")
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
         self.landscape.figure.on_event(Tap, self._on_tap)
@@ -88,11 +93,10 @@ class Dashboard(Viewer):
 
     def _draw(self, result: RunResult, changed: set[str]) -> None:
         with pn.io.hold(self._doc):
-            if not result.ok:
-                self.error.object = f"**Cannot run this:** {result.message}"
-                self.error.visible = True
-                return   # the last good picture stays
-            self.error.visible = False
+            if not result.ok:   # the last good picture stays
+                self._show_error(f"{result.message} The plots show the last run that worked.")
+                return
+            self._show_error(self.state.input_error)
             model, traj, flow = result.spec.model, result.traj, result.flow
             self._ensure_landscape(model)
             x_axis = self.state.x_axis
@@ -116,6 +120,14 @@ class Dashboard(Viewer):
                 self.curves.run_legend.label = value(title)
             self.readout.show(result)
 
+    def _show_error(self, message: str) -> None:
+        """``message`` in place of the verdict and numbers, or the readout back if ''."""
+        if message:
+            self.error.object = f"**Cannot run this:** {message}"
+        self.error.visible = bool(message)
+        for pane in self._readout_panes:   # the Bokeh pane's own `visible` is not passed on
+            pane.object.visible = not message
+
     def _ensure_landscape(self, model) -> None:
         key = (model.name, model.consts)
         if key != self._background_key:
@@ -133,5 +145,5 @@ class Dashboard(Viewer):
 
     def __panel__(self):
         plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
-        return pn.Column(self.error, *self.readout.panes(), plots_row,
+        return pn.Column(self.error, *self._readout_panes, plots_row,
                          sizing_mode="stretch_width")

@@ -202,3 +202,99 @@ def test_eos_step_is_the_first_upward_crossing():
 
 def test_run_never_raises_on_a_message():
     assert run("because").message == "because"
+
+
+# --- one gate for links and controls: the table of limits, float noise, refusals ----------
+
+from app.state import LIMITS, fine_step, snap  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(LIMITS))
+def test_links_and_controls_share_the_limits(name):
+    """Just inside the table's limits both paths take a value; just outside both refuse."""
+    for model in dynamics.MODELS:
+        state = ExplorerState(model=model)
+        lo, hi = state.limits(name)
+        inside = hi   # the top end is allowed on every entry
+        outside = hi * 1.5 + 1
+        for path in ("link", "control"):
+            fresh = ExplorerState(model=model)
+            before = getattr(fresh, name)
+            if path == "link":
+                refused = bool(fresh.apply_query({name: str(outside)}))
+            else:
+                refused = bool(fresh.set_from_control(name, outside))
+            assert refused and getattr(fresh, name) == before, (model, name, path)
+            if path == "link":
+                assert fresh.apply_query({name: str(inside)}) == []
+            else:
+                assert fresh.set_from_control(name, inside) == ""
+            assert getattr(fresh, name) == inside
+
+
+def test_eta_limit_is_the_sliders_end():
+    for name, model in dynamics.MODELS.items():
+        state = ExplorerState(model=name)
+        assert state.limits("eta") == (0.0, model.eta_range[1])
+        assert state.apply_query({"eta": str(model.eta_range[1] * 1.01)})   # refused
+        assert state.set_from_control("eta", model.eta_range[1] * 1.01)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 0, 0.0, 1e9, float("nan"), float("inf"), "abc", "",
+                                 "  ", None])
+def test_every_bad_control_value_gives_a_message_and_keeps_the_value(bad):
+    state = ExplorerState()
+    state.eta = 0.21
+    message = state.set_from_control("eta", bad)
+    assert message and "η" in message and "Kept η = 0.21" in message
+    assert state.eta == 0.21 and state.input_error == message
+    assert state.run().ok
+    state.x0 = 3.0   # any accepted change clears the message
+    assert state.input_error == ""
+
+
+@pytest.mark.parametrize("name", ["steps", "drop_step", "seed", "x0", "lam1", "drop_eta"])
+@pytest.mark.parametrize("bad", ["", None, "abc", float("nan")])
+def test_bad_values_of_other_controls_are_refused(name, bad):
+    state = ExplorerState(model="quadratic")
+    before = state.query()
+    assert state.set_from_control(name, bad)
+    assert state.query() == before
+
+
+def test_a_whole_number_control_refuses_a_fraction():
+    state = ExplorerState()
+    assert "whole number" in state.set_from_control("steps", 10.5)
+
+
+def test_url_values_have_no_float_noise():
+    state = ExplorerState()   # xyzw: η step 0.001
+    assert state.param.eta.step == fine_step(*dynamics.MODELS["xyzw"].eta_range) == 0.001
+    stepped = 0.2
+    for _ in range(7):        # what a slider moved by keys sends
+        stepped += 0.001
+    assert stepped != 0.207
+    assert state.set_from_control("eta", stepped) == ""
+    assert state.eta == 0.207 and state.query()["eta"] == "0.207"
+    assert state.set_from_control("x0", 3.2 + 0.01 + 0.01) == ""
+    assert state.query()["x0"] == "3.22"
+    # a typed value finer than the step is kept as typed: the link reproduces the run
+    assert state.set_from_control("eta", "0.2037") == "" and state.query()["eta"] == "0.2037"
+    again = ExplorerState()
+    assert again.apply_query(state.query()) == [] and again.eta == 0.2037
+
+
+def test_snap_against_decimal_arithmetic():
+    from decimal import Decimal
+    for k in range(1, 500):
+        noisy = 0.01 + k * 0.001
+        exact = float(Decimal("0.01") + k * Decimal("0.001"))
+        assert snap(noisy, 0.001) == exact
+    assert snap(1 / 3, 0.001) == float(f"{1 / 3:.12g}")
+
+
+def test_every_url_value_is_short():
+    for name in dynamics.MODELS:
+        state = ExplorerState(model=name)
+        for key, text in state.query().items():
+            assert len(text) <= 14, (name, key, text)
