@@ -66,7 +66,7 @@ def window_loop(measure, arrays, start, stop, consts, lift=None):
         return measure(*(r.T for r in rows), consts)
 
     count = len(jax.eval_shape(probe, [a[:1] for a in arrays], consts))
-    zeros = tuple(jnp.zeros(m, arrays[0].dtype) for _ in range(count))
+    zeros = (jnp.zeros(m, arrays[0].dtype),) * count
     _, outs = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, zeros))
     return outs
 

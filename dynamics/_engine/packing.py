@@ -6,12 +6,22 @@ array; the step count t is a whole number below 2⁵³, so it is exact as a floa
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+
+@functools.lru_cache(maxsize=None)
+def _layout(init_fn, hyper: tuple, dim: int) -> "StateLayout":
+    # (keyed by the hyperparameters too, whose values never change the shapes: a cheap key)
+    shape = jax.eval_shape(lambda theta: init_fn(theta, *hyper),
+                           jax.ShapeDtypeStruct((dim,), jnp.float64))
+    leaves, treedef = jax.tree_util.tree_flatten(shape)
+    return StateLayout(treedef, tuple(tuple(leaf.shape) for leaf in leaves))
 
 
 @dataclass(frozen=True)
@@ -23,9 +33,8 @@ class StateLayout:
 
     @classmethod
     def of(cls, opt, dim: int) -> "StateLayout":
-        shape = jax.eval_shape(opt.init, jax.ShapeDtypeStruct((dim,), jnp.float64))
-        leaves, treedef = jax.tree_util.tree_flatten(shape)
-        return cls(treedef, tuple(tuple(leaf.shape) for leaf in leaves))
+        """The layout of ``opt.init(θ)`` for θ of length dim (traced once per rule and dim)."""
+        return _layout(opt.init_fn, opt.hyper, dim)
 
     @property
     def size(self) -> int:

@@ -8,9 +8,12 @@ loss, which differ from the twin's.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
+@functools.lru_cache(maxsize=None)
 def _table():
     from .. import models
 
