@@ -142,7 +142,7 @@ def adam_threshold(eta, beta1, beta2, eps):
 class Optimizer:
     """A named update rule, its hyperparameters and how to present it.
 
-    ``init_fn(θ, *hyper)`` and ``update_fn`` are module-level functions: with ``stochastic``
+    ``update`` and ``init_fn(θ, *hyper)`` are module-level functions: with ``stochastic``
     and ``preconditioner_fn`` they are the compiled program's identity (``rule``), while
     ``hyper`` only enters through the state, as data.
     """
@@ -150,7 +150,7 @@ class Optimizer:
     name: str
     title: str
     formula: str
-    update_fn: Callable | None              # (grad, state, θ, loss, η) -> (θ', state')
+    update: Callable | None                 # (grad, state, θ, loss, η) -> (θ', state')
     stochastic: bool = False   # draws one per-sample loss per step (needs model components)
     continuous: bool = False   # an ODE solve, no update rule
     init_fn: Callable = no_state             # (θ, *hyper) -> state
@@ -163,9 +163,6 @@ class Optimizer:
         """The state before the first step."""
         return self.init_fn(theta, *self.hyper)
 
-    def update(self, grad, state, theta, loss, eta):
-        return self.update_fn(grad, state, theta, loss, eta)
-
     def threshold(self, eta) -> np.ndarray:
         """What a step with step size η is held to (2/η for GD), elementwise in η."""
         return self.threshold_fn(eta, *self.hyper)
@@ -177,7 +174,7 @@ class Optimizer:
     @property
     def rule(self) -> tuple:
         """What a compiled program depends on (not the hyperparameters: those are data)."""
-        return (self.update_fn, self.init_fn, self.preconditioner_fn, self.stochastic)
+        return (self.update, self.init_fn, self.preconditioner_fn, self.stochastic)
 
     @property
     def stateful(self) -> bool:

@@ -23,7 +23,7 @@ def sample(components_fn, theta, consts, key, k):
 
 def step_fn(loss_fn, components_fn, update_fn, stochastic: bool):
     """``(theta, state, eta, consts, key, k) -> (theta', state')``: step k of the optimizer
-    whose rule is ``update_fn`` (``Optimizer.update_fn``; ``stochastic`` for SGD)."""
+    whose rule is ``update_fn`` (``Optimizer.update``; ``stochastic`` for SGD)."""
     value_and_grad = jax.value_and_grad(loss_fn)
 
     def step(theta, state, eta, consts, key, k):

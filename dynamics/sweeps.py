@@ -1,12 +1,13 @@
 """Many runs at once: a grid of starts (``sweep_init``) or a range of step sizes (``sweep_eta``).
 
-Cells are stepped together, vectorized, in blocks of at most ``BLOCK`` cells (memory stays
-bounded for any grid; one block per CPU device runs at once). A cell stops once it has
-converged (its step moved θ by at most ``tol``; never for SGD or a rule with state, which
-run all their steps) or diverged (the same rule as ``simulate``),
-and the work follows the cells still running (``_engine/blocks.py`` drives the rounds,
-``_engine/cells.py`` vmaps the one step of ``step.py`` over the cells). ``tol=None`` runs every cell for all its steps (or until it
-diverges). Each device then measures its own blocks' finals (``metrics.py``).
+Each cell takes the one step of ``step.py``, as ``simulate`` does, vmapped over the cells,
+in blocks of at most ``BLOCK`` cells (memory stays bounded for any grid; one block per CPU
+device runs at once). A cell stops once it has converged (its step moved θ by at most
+``tol`` at a point GD cannot leave; never for SGD or a rule with state, which run all their
+steps) or diverged (the same rule as ``simulate``), and the work follows the cells still
+running (``_engine/blocks.py`` drives the rounds, ``_engine/cells.py`` holds the compiled
+steppers). ``tol=None`` runs every cell for all its steps (or until it diverges). Each
+device then measures its own blocks' finals (``_engine/metrics.py``).
 """
 from __future__ import annotations
 
