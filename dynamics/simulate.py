@@ -40,10 +40,16 @@ class Trajectory:
     diverged_at: int | None
     model: Model
     optimizer: str
-    threshold: np.ndarray            # (n − 1,) what step k is held to: 2/η_k for GD,
-    #                                  (2 + 2β)/η_k for momentum, 38/η_k for Adam (β₁ = 0.9)
-    effective_sharpness: np.ndarray  # (n − 1,) the sharpness step k is held to: λ_max(H(θ_k)),
-    #                                  λ_max(P_{k+1}⁻¹ H(θ_k)) for RMSProp and Adam
+    threshold: np.ndarray = None            # (n − 1,) what step k is held to: 2/η_k for
+    #                     GD (the default), (2 + 2β)/η_k for momentum, 38/η_k for Adam (β₁ = 0.9)
+    effective_sharpness: np.ndarray = None  # (n − 1,) the sharpness step k is held to:
+    #                     λ_max(H(θ_k)) (the default), λ_max(P_{k+1}⁻¹ H(θ_k)) for RMSProp, Adam
+
+    def __post_init__(self):
+        if self.threshold is None:
+            object.__setattr__(self, "threshold", 2.0 / self.eta)
+        if self.effective_sharpness is None:
+            object.__setattr__(self, "effective_sharpness", self.sharpness[:-1].copy())
 
     @property
     def steps(self) -> int:
