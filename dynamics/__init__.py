@@ -7,14 +7,14 @@ from . import _config  # noqa: F401  (float64 and the compilation cache, before 
 from .landscape import loss_on_plane
 from .model import Model, Segment
 from .models import MODELS, quadratic
-from .optimizers import OPTIMIZERS, Optimizer, optimizers_for
+from .optimizers import OPTIMIZERS, Optimizer, adam, momentum, optimizers_for, rmsprop
 from .sharpness import sharpness
 from .simulate import Trajectory, simulate
 from .sweeps import Sweep, sweep_eta, sweep_init
 from .warmup import warm_up
 
 __all__ = [
-    "MODELS", "Model", "OPTIMIZERS", "Optimizer", "Segment", "Sweep", "Trajectory",
-    "loss_on_plane", "optimizers_for", "quadratic", "sharpness", "simulate", "sweep_eta",
-    "sweep_init", "warm_up",
+    "MODELS", "Model", "OPTIMIZERS", "Optimizer", "Segment", "Sweep", "Trajectory", "adam",
+    "loss_on_plane", "momentum", "optimizers_for", "quadratic", "rmsprop", "sharpness",
+    "simulate", "sweep_eta", "sweep_init", "warm_up",
 ]

@@ -4,7 +4,8 @@
 * 512-bit vectors where the CPU has AVX-512 (XLA prefers 256 by default).
 * One XLA CPU device per core (up to 8): a single CPU device runs one computation at a
   time, so sweeps and trajectory metrics spread their blocks over ``DEVICES`` to use every
-  core. This only takes effect if JAX's backend has not started yet.
+  core. This only takes effect if JAX's backend has not started yet (imported after other
+  JAX code has run, the engine uses the devices there are: no error, float64 still on).
 * A persistent compilation cache in a project-local folder, so a restarted server starts
   warm. Set ``EOS_JAX_CACHE`` to move it, or to an empty string to switch it off.
 """
@@ -32,8 +33,12 @@ if "xla_cpu_small_while_loop_byte_threshold" not in os.environ["XLA_FLAGS"]:
 
 import jax  # noqa: E402  (after XLA_FLAGS)
 
-# Must run before JAX's CPU backend starts (the first computation).
-jax.config.update("jax_num_cpu_devices", max(1, min(8, os.cpu_count() or 1)))
+# Must run before JAX's CPU backend starts (the first computation). Imported after other
+# JAX code has run (a notebook), the backend keeps the devices it has: one, most likely.
+try:
+    jax.config.update("jax_num_cpu_devices", max(1, min(8, os.cpu_count() or 1)))
+except RuntimeError:
+    pass
 jax.config.update("jax_enable_x64", True)
 
 _default_cache = Path(__file__).resolve().parent.parent / ".jax_cache"

@@ -26,12 +26,16 @@ def resolve_model(model) -> Model:
 
 
 def resolve_optimizer(model: Model, optimizer):
-    from .optimizers import OPTIMIZERS
+    """An Optimizer: one from ``dynamics.momentum(...)`` and friends, or a name in OPTIMIZERS."""
+    from .optimizers import OPTIMIZERS, Optimizer
 
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+    if isinstance(optimizer, Optimizer):
+        opt = optimizer
+    elif isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        opt = OPTIMIZERS[optimizer]
+    else:
         raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of "
-                         f"{', '.join(OPTIMIZERS)}.")
-    opt = OPTIMIZERS[optimizer]
+                         f"{', '.join(OPTIMIZERS)}, or pass dynamics.adam(...) and friends.")
     if opt.stochastic and model.components_fn is None:
         raise ValueError(f"SGD needs a loss that is a sum over samples; the model "
                          f"{model.name!r} is not one (try 'picky').")

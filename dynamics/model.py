@@ -47,8 +47,6 @@ class Model:
       embed_fn: plane coordinates (..., p) -> parameters (..., dim).
       manifold_fn: ``(consts, window) -> list[Segment]``: the minima in the plane.
       note: one paragraph, for the UI, with the paper it comes from.
-      plane_twin: name of a model whose GD and gradient flow on the plane coordinates are
-        exactly this model's along its plane (xyzw → x2y2); sweeps step the cheaper twin.
     """
 
     name: str
@@ -69,7 +67,6 @@ class Model:
     embed_fn: Callable[[np.ndarray], np.ndarray] | None = None
     manifold_fn: Callable[..., list[Segment]] | None = None
     note: str = ""
-    plane_twin: str | None = None
 
     @property
     def n_components(self) -> int:

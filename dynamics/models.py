@@ -177,7 +177,6 @@ MODELS: dict[str, Model] = {
         window=((-0.5, 4.0), (-0.5, 2.5)),
         embed_fn=_symmetric_xyzw,
         manifold_fn=_x2y2_manifold,
-        plane_twin="x2y2",  # ∂L/∂x at (x, y, x, y) is −(1 − x²y²)xy², as for ¼(1 − x²y²)²
         note=("Zhu, Wang, Wang, Zhou, Ge 2023. From a symmetric start (z₀ = x₀, w₀ = y₀) GD "
               "stays symmetric; started beyond the EoS minimum (xy = 1, x² + y² = 1/η) it "
               "converges with sharpness just below 2/η. The plane shows (x, y)."),

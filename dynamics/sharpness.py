@@ -1,4 +1,6 @@
-"""Sharpness S(θ) = λ_max(∇²L(θ)), exact in float64.
+"""Sharpness S(θ) = λ_max(∇²L(θ)), exact in float64, and the effective sharpness of a
+preconditioned step θ ← θ − ηP⁻¹g (P = diag p > 0): λ_max(P⁻¹H) = λ_max(P^{-1/2} H P^{-1/2}),
+the top eigenvalue of the symmetric matrix H_ij / √(p_i p_j) (similar to P⁻¹H).
 
 The Hessian comes from ``jax.hessian``; its top eigenvalue from
   * d = 1: the second derivative itself;
@@ -14,7 +16,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from . import jacobi
+from ._engine import jacobi
 from ._types import Array
 
 
@@ -76,6 +78,22 @@ def batch_metrics(loss_fn):
         # Jacobi rotation: 1.5× faster here.
         h = jax.lax.optimization_barrier(hess(thetas, consts))
         return loss(thetas, consts), top_eigenvalue(h)
+
+    return run
+
+
+def batch_metrics_preconditioned(loss_fn):
+    """``(thetas (d, n), p (d, n), consts) -> (loss, sharpness, effective sharpness)`` (n,)
+    each: the effective sharpness λ_max(P⁻¹H) with P = diag(p) of each column, from the same
+    Hessian as the sharpness."""
+    hess = jax.vmap(jax.hessian(loss_fn), in_axes=(1, None), out_axes=2)
+    loss = jax.vmap(loss_fn, in_axes=(1, None))
+
+    def run(thetas, p, consts):
+        h = jax.lax.optimization_barrier(hess(thetas, consts))
+        scale = 1.0 / jnp.sqrt(p)   # P^{-1/2}
+        return (loss(thetas, consts), top_eigenvalue(h),
+                top_eigenvalue(h * scale[:, None] * scale[None, :]))
 
     return run
 

@@ -1,10 +1,12 @@
 """One run of an optimizer from one start: ``simulate(...) -> Trajectory``.
 
-The steps run in blocks (``runner.py``): one jitted program per (loss, optimizer, dim)
-steps a block and measures loss and exact sharpness of its iterates, on every core at
-once. η (per step), the start, the step offset and the number of steps are traced values,
-so a new η, start, schedule or length never recompiles. Gradient flow is solved by
-``flow.py`` and measured by ``metrics.py``.
+Every discrete optimizer takes the one step of ``step.py`` — the gradient (or SGD's
+sample), then the optimizer's ``update`` (``optimizers.py``) with its state — again and
+again. The engine behind (``_engine/runner.py``) runs those steps in blocks: one jitted
+program per (loss, optimizer rule, dim) steps a block and measures loss and exact sharpness
+of its iterates (and the effective sharpness of a preconditioned rule), on every core at
+once. η (per step), the start, the hyperparameters, the step offset and the number of steps
+are traced values, so none of them ever recompiles. Gradient flow is solved by ``flow.py``.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ import numpy as np
 from . import flow as _flow
 from .checks import (check_params, check_seed, check_steps, eta_per_step, resolve_model,
                      resolve_optimizer)
+from ._engine.metrics import Metrics
+from ._engine.runner import Run
+from ._engine.twins import on_twin_plane, plane_twin
 from ._types import Schedule
-from .metrics import Metrics
 from .model import Model
-from .runner import Run
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,23 @@ class Trajectory:
     diverged_at: int | None
     model: Model
     optimizer: str
+    threshold: np.ndarray = None            # (n − 1,) what step k is held to: 2/η_k for
+    #                     GD (the default), (2 + 2β)/η_k for momentum, 38/η_k for Adam (β₁ = 0.9)
+    effective_sharpness: np.ndarray = None  # (n − 1,) the sharpness step k is held to:
+    #                     λ_max(H(θ_k)) (the default), λ_max(P_{k+1}⁻¹ H(θ_k)) for RMSProp, Adam
 
-    @property
-    def threshold(self) -> np.ndarray:
-        """2/η of each step (n − 1,): the stability threshold the sharpness is held to."""
-        return 2.0 / self.eta
+    def __post_init__(self):
+        if self.threshold is None:
+            object.__setattr__(self, "threshold", 2.0 / self.eta)
+        if self.effective_sharpness is None:
+            object.__setattr__(self, "effective_sharpness", self.sharpness[:-1].copy())
 
     @property
     def steps(self) -> int:
         return len(self.loss) - 1
 
 
-def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
+def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
              seed: int = 0) -> Trajectory:
     """Run ``optimizer`` on ``model`` from ``init`` for ``steps`` steps.
 
@@ -57,7 +65,9 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
       init: the start θ₀, ``len(init) == model.dim``.
       eta: η > 0, or a piecewise-constant schedule ``[(0, η0), (k1, η1), ...]``.
       steps: number of steps, 1 ≤ steps ≤ 10 000 000.
-      optimizer: ``"gd"``, ``"normalized_gd"``, ``"sqrt_gd"``, ``"sgd"`` or ``"flow"``.
+      optimizer: a name in ``OPTIMIZERS`` (``"gd"``, ``"normalized_gd"``, ``"sqrt_gd"``,
+        ``"sgd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"``, ``"flow"``), or an optimizer
+        with its own hyperparameters, such as ``dynamics.adam(beta1=0.8)``.
       seed: SGD's random seed (which sample each step uses); ignored otherwise.
 
     Returns:
@@ -71,6 +81,7 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     theta = check_params(model, init)
     steps = check_steps(steps)
     etas = eta_per_step(eta, steps)
+    effective = None
     if opt.continuous:
         job = Metrics(model.loss_fn, model.consts)
         thetas, dead_at = _flow.solve(model, theta, etas, job)
@@ -78,18 +89,19 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     elif on_twin_plane(model, opt.name, theta):
         # GD from xyzw's symmetric plane stays on it: step the twin (eq. (2)) there, exactly
         # symmetric and as sweeps do, and measure loss and sharpness as xyzw.
-        twin = resolve_model(model.plane_twin)
-        run = Run(twin, opt.name, measured=model, lift=model.embed_fn)
-        plane, loss, sharp, dead_at = run.blocks(model.project(theta), etas, check_seed(seed),
-                                                 opt.stochastic)
+        run = Run(plane_twin(model), opt, measured=model, lift=model.embed_fn)
+        plane, loss, sharp, _, dead_at = run.blocks(model.project(theta), etas,
+                                                    check_seed(seed))
         thetas = model.embed(plane)
     else:
-        run = Run(model, opt.name)
-        thetas, loss, sharp, dead_at = run.blocks(theta, etas, check_seed(seed),
-                                                  opt.stochastic)
+        run = Run(model, opt)
+        thetas, loss, sharp, effective, dead_at = run.blocks(theta, etas, check_seed(seed))
     n = len(loss)
+    if effective is None:
+        effective = sharp[:-1]
     # An overflowing loss or Hessian counts as divergence too: nothing non-finite leaves here.
     finite = np.isfinite(loss) & np.isfinite(sharp)
+    finite[1:] &= np.isfinite(effective)   # the step from θ_k is only as good as θ_{k+1}
     if not finite[0]:
         raise ValueError(f"The loss or its Hessian overflows at the start {theta.tolist()}; "
                          "choose a start closer to the origin.")
@@ -100,12 +112,6 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer: str = "gd",
     time = np.concatenate([[0.0], np.cumsum(etas[: n - 1])])
     return Trajectory(params=thetas[:n], loss=loss[:n], sharpness=sharp[:n],
                       eta=etas[: n - 1].copy(), time=time, diverged_at=dead_at,
-                      model=model, optimizer=opt.name)
-
-
-def on_twin_plane(model: Model, optimizer: str, starts: np.ndarray) -> bool:
-    """GD from starts (..., dim) that all lie on the plane of a model with a plane twin:
-    the twin's GD is then this model's, exactly (not normalized GD or GD on √L, whose
-    gradient norm and loss scale differ)."""
-    return (model.plane_twin is not None and optimizer == "gd"
-            and np.array_equal(model.embed(model.project(starts)), starts))
+                      model=model, optimizer=opt.name,
+                      threshold=np.asarray(opt.threshold(etas[: n - 1]), dtype=np.float64),
+                      effective_sharpness=effective[: n - 1].copy())

@@ -1,11 +1,13 @@
 """Many runs at once: a grid of starts (``sweep_init``) or a range of step sizes (``sweep_eta``).
 
-Cells are stepped together, vectorized, in blocks of at most ``BLOCK`` cells (memory stays
-bounded for any grid; one block per CPU device runs at once). A cell stops once it has
-converged (its step moved θ by at most ``tol``) or diverged (the same rule as ``simulate``),
-and the work follows the cells still running (``blocks.py`` drives the rounds, ``cells.py``
-holds the compiled steppers). ``tol=None`` runs every cell for all its steps (or until it
-diverges). Each device then measures its own blocks' finals (``metrics.py``).
+Each cell takes the one step of ``step.py``, as ``simulate`` does, vmapped over the cells,
+in blocks of at most ``BLOCK`` cells (memory stays bounded for any grid; one block per CPU
+device runs at once). A cell stops once it has converged (its step moved θ by at most
+``tol`` at a point GD cannot leave; never for SGD or a rule with state, which run all their
+steps) or diverged (the same rule as ``simulate``), and the work follows the cells still
+running (``_engine/blocks.py`` drives the rounds, ``_engine/cells.py`` holds the compiled
+steppers). ``tol=None`` runs every cell for all its steps (or until it diverges). Each
+device then measures its own blocks' finals (``_engine/metrics.py``).
 """
 from __future__ import annotations
 
@@ -17,12 +19,12 @@ import numpy as np
 
 from . import flow as _flow
 from ._config import devices
+from ._engine.blocks import Block
+from ._engine.cells import CAPACITY
+from ._engine.metrics import metrics
+from ._engine.twins import on_twin_plane, plane_twin
 from .checks import (DIVERGENCE_BOUND, check_eta, check_params, check_seed, check_steps,
                      resolve_model, resolve_optimizer)
-from .blocks import Block
-from .cells import CAPACITY
-from .metrics import metrics
-from .simulate import on_twin_plane
 
 BLOCK = CAPACITY      # cells per block (at most): bounds memory, keeps rounds few
 DEFAULT_TOL = 1e-9
@@ -39,7 +41,7 @@ class Sweep:
     final_params: np.ndarray
 
 
-def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps: int,
+def run_cells(model, optimizer, starts: np.ndarray, etas: np.ndarray, steps: int,
               tol: float = DEFAULT_TOL, seed: int = 0, measure=None) -> Sweep:
     """Run every (start, η) cell; starts (N, dim), etas (N,). Returns a flat Sweep.
 
@@ -62,7 +64,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
         loss, sharp = metrics(measure.loss_fn, measure.consts, final)
         return Sweep(sharp, loss, diverged, steps_run, final)
     if on_twin_plane(model, opt.name, starts):
-        return run_cells(model.plane_twin, optimizer, model.project(starts), etas, steps, tol,
+        return run_cells(plane_twin(model), opt, model.project(starts), etas, steps, tol,
                          seed, measure=model)
     devs = devices()
     # Cells are dealt out like cards (cell i to block i mod n), so that every block
@@ -70,7 +72,7 @@ def run_cells(model, optimizer: str, starts: np.ndarray, etas: np.ndarray, steps
     n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
     members = [np.arange(j, len(starts), n) for j in range(n)]
     members = [m for m in members if m.size]
-    blocks = [Block(model, opt.name, np.ascontiguousarray(starts[m].T), etas[m], tol,
+    blocks = [Block(model, opt, np.ascontiguousarray(starts[m].T), etas[m], tol,
                     seed, devs[j % len(devs)]) for j, m in enumerate(members)]
 
     def work(own):
@@ -112,7 +114,7 @@ def _reshape(sweep: Sweep, shape) -> Sweep:
                     sweep.final_params)))
 
 
-def sweep_init(model, eta, xs, ys, steps: int, optimizer: str = "gd", seed: int = 0,
+def sweep_init(model, eta, xs, ys, steps: int, optimizer="gd", seed: int = 0,
                tol: float = DEFAULT_TOL) -> Sweep:
     """Final sharpness and loss from every start (x, y) of a grid in the model's plane.
 
@@ -149,7 +151,7 @@ def sweep_init(model, eta, xs, ys, steps: int, optimizer: str = "gd", seed: int 
     return _reshape(run_cells(model, optimizer, starts, etas, steps, tol, seed), shape)
 
 
-def sweep_eta(model, init, etas, steps: int, optimizer: str = "gd", seed: int = 0,
+def sweep_eta(model, init, etas, steps: int, optimizer="gd", seed: int = 0,
               tol: float = DEFAULT_TOL) -> Sweep:
     """Final sharpness and loss of runs from one start, one per step size in ``etas``."""
     model = resolve_model(model)

@@ -9,7 +9,8 @@ from .checks import CHUNK
 from .models import MODELS
 from .optimizers import optimizers_for
 from .simulate import simulate
-from .metrics import WINDOW
+from ._engine.metrics import WINDOW
+from ._engine.twins import plane_twin
 from ._config import devices
 
 
@@ -23,7 +24,7 @@ def warm_up(models=None) -> int:
     count = 0
     for model in (MODELS.values() if models is None else models):
         starts = [model.default_init]
-        if model.plane_twin is not None:   # GD on the plane steps the twin: warm both ways
+        if plane_twin(model) is not None:   # GD on the plane steps the twin: warm both ways
             starts.append(tuple(model.default_init[:-1]) + (1.25 * model.default_init[-1],))
         for name in optimizers_for(model):
             for start in starts:

@@ -180,3 +180,45 @@ def gd_loop(name, t0, eta, steps, lams=None, update="gd"):
             break
         out.append(t)
     return np.array(out)
+
+
+def stateful_loop(name, t0, etas, rule, hyper, lams=None):
+    """Momentum, RMSProp or Adam written out with the hand gradient, one η per step.
+
+    Returns (iterates (n, d), P (n − 1, d)): the diagonal preconditioner each step applies
+    (ones for momentum). Stops like the contract.
+      momentum  v = βv + g, θ −= ηv
+      rmsprop   v = β₂v + (1 − β₂)g², θ −= ηg/(√v + ε), P = √v + ε
+      adam      m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ),
+                θ −= ηm̂/(√v̂ + ε), P = (1 − β₁ᵗ)(√v̂ + ε)
+    """
+    t = np.asarray(t0, dtype=np.float64)
+    m = np.zeros_like(t)
+    v = np.zeros_like(t)
+    out, pre = [t], []
+    for step, eta in enumerate(etas, start=1):
+        g = grad(name, t, lams)
+        if rule == "momentum":
+            (beta,) = hyper
+            v = beta * v + g
+            t = t - eta * v
+            p = np.ones_like(t)
+        elif rule == "rmsprop":
+            beta2, eps = hyper
+            v = beta2 * v + (1 - beta2) * g * g
+            p = np.sqrt(v) + eps
+            t = t - eta * g / p
+        elif rule == "adam":
+            beta1, beta2, eps = hyper
+            m = beta1 * m + (1 - beta1) * g
+            v = beta2 * v + (1 - beta2) * g * g
+            m_hat, v_hat = m / (1 - beta1**step), v / (1 - beta2**step)
+            t = t - eta * m_hat / (np.sqrt(v_hat) + eps)
+            p = (1 - beta1**step) * (np.sqrt(v_hat) + eps)
+        else:
+            raise KeyError(rule)
+        if not np.all(np.isfinite(t)) or np.max(np.abs(t)) > THRESHOLD:
+            break
+        out.append(t)
+        pre.append(p)
+    return np.array(out), np.array(pre).reshape(-1, len(t))

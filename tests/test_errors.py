@@ -49,7 +49,7 @@ def test_unknown_model():
 
 
 def test_unknown_optimizer():
-    raises_sentence(OPTIMIZER, dynamics.simulate, "xy", (1.0, 1.0), 0.1, 10, optimizer="adam")
+    raises_sentence(OPTIMIZER, dynamics.simulate, "xy", (1.0, 1.0), 0.1, 10, optimizer="lion")
 
 
 @pytest.mark.parametrize("steps", [0, -1, -100])
@@ -106,7 +106,7 @@ def test_sweep_init_checks_arguments():
     raises_sentence(ETA, dynamics.sweep_init, "xy", 0.0, [1.0, 2.0], [0.5], 10)
     raises_sentence(STEPS, dynamics.sweep_init, "xy", 0.1, [1.0, 2.0], [0.5], 0)
     raises_sentence(MODEL, dynamics.sweep_init, "nope", 0.1, [1.0, 2.0], [0.5], 10)
-    raises_sentence(OPTIMIZER, dynamics.sweep_init, "xy", 0.1, [1.0, 2.0], [0.5], 10, optimizer="adam")
+    raises_sentence(OPTIMIZER, dynamics.sweep_init, "xy", 0.1, [1.0, 2.0], [0.5], 10, optimizer="lion")
     raises_sentence(SGD, dynamics.sweep_init, "xy", 0.1, [1.0, 2.0], [0.5], 10, optimizer="sgd")
 
 

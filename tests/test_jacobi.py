@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dynamics import jacobi
+from dynamics._engine import jacobi
 from dynamics.sharpness import extreme_eigenvalues, top_eigenvalue
 
 # The engine's own use: smallest and largest eigenvalue. (Asking XLA for all d outputs of

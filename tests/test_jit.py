@@ -83,3 +83,25 @@ def test_after_warm_up_no_model_or_optimizer_compiles():
                 dynamics.simulate(model, off_plane, model.default_eta, 500, optimizer=name)
 
     assert compiles_during(every_combination) == 0
+
+
+@pytest.mark.parametrize("factory,values", [
+    (dynamics.momentum, [{"beta": 0.5}, {"beta": 0.0}, {"beta": 0.99}]),
+    (dynamics.rmsprop, [{"beta2": 0.9, "eps": 1e-6}, {"beta2": 0.5, "eps": 1e-3}]),
+    (dynamics.adam, [{"beta1": 0.8}, {"beta1": 0.5, "beta2": 0.99, "eps": 1e-4}])])
+def test_new_hyperparameters_and_eta_do_not_recompile(factory, values):
+    model = dynamics.MODELS["xyzw"]
+    init = np.asarray(model.default_init) * np.linspace(1.0, 1.2, 4)   # off the plane
+    dynamics.simulate(model, init, 0.01, 6000, optimizer=factory())
+    dynamics.sweep_eta(model, init, [0.01, 0.02], 300, optimizer=factory())
+
+    def moves():
+        for i, kwargs in enumerate(values):
+            for steps in (5, 2049, 3000):
+                dynamics.simulate(model, init * (1 + 0.01 * i), 0.01 * (1 + i), steps,
+                                  optimizer=factory(**kwargs))
+            dynamics.simulate(model, init, [(0, 0.01), (30, 0.004)], 100,
+                              optimizer=factory(**kwargs))
+            dynamics.sweep_eta(model, init, [0.03, 0.005], 300, optimizer=factory(**kwargs))
+
+    assert compiles_during(moves) == 0

@@ -367,7 +367,7 @@ def test_a_device_that_steps_differently_is_not_trusted(monkeypatch):
     # Every device steps the block itself and measures its share; the host takes a share
     # only if that device's rows are the first device's. Make the second device start
     # elsewhere: the figures must still be those of the returned iterates.
-    from dynamics import runner
+    from dynamics._engine import runner
 
     if len(jax.devices("cpu")) < 2:
         pytest.skip("one CPU device: nothing is shared")

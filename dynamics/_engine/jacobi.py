@@ -22,7 +22,7 @@ import functools
 import jax.numpy as jnp
 from jax import lax
 
-from ._types import Array
+from .._types import Array
 
 _EXPONENT = 0x7FF0000000000000
 _RSQRT_MAGIC = 0x5FE6EB50C7B537A9  # first guess of 1/√x from the bits of x, ≤ 3.5 % off

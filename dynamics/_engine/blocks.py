@@ -10,9 +10,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ._config import on_device
+from .._config import on_device
 from .cells import CAPACITY, CHECK_EVERY, exact_runner, fast_runner
-from .optimizers import OPTIMIZERS
+from .packing import StateLayout
 
 MIN_BUCKET = 16       # the smallest bucket of running cells (see _bucket)
 FIRST_ROUND = 32      # steps in the first round; each next round doubles
@@ -31,21 +31,25 @@ class Block:
     After ``run``: ``theta`` (dim, b), ``steps_run`` (b,) and ``diverged`` (b,) on the host.
     """
 
-    def __init__(self, model, opt_name, theta, etas, tol, seed, device):
+    def __init__(self, model, opt, theta, etas, tol, seed, device):
         dim, b = theta.shape
         if b > CAPACITY:
             raise ValueError(f"A block holds at most {CAPACITY} cells; got {b}.")
-        self.fast = fast_runner(model.loss_fn, model.components_fn, opt_name)
-        self.exact = exact_runner(model.loss_fn, model.components_fn, opt_name)
+        layout = StateLayout.of(opt, dim)
+        self.fast = fast_runner(model.loss_fn, model.components_fn, opt.rule, layout)
+        self.exact = exact_runner(model.loss_fn, model.components_fn, opt.rule, layout)
         self.consts = on_device(tuple(model.consts), device)
         self.device, self.seed = device, np.uint32(seed)
-        self.stochastic = OPTIMIZERS[opt_name].stochastic
-        self.dim, self.size = dim, b
-        state = np.zeros((dim + 3, CAPACITY + 1))
+        self.stochastic = opt.stochastic
+        self.dim, self.size, self.rows = dim, b, dim + layout.size
+        state = np.zeros((self.rows + 3, CAPACITY + 1))
         state[:dim, :b] = theta
-        state[dim, :b] = etas
-        # SGD never stops early: a quiet step says nothing about the next sample's.
-        state[dim + 1, :b] = -1.0 if self.stochastic else tol
+        if layout.size:
+            state[dim:self.rows, :b] = layout.flatten_cells(jax.vmap(opt.init)(theta.T))
+        state[self.rows, :b] = etas
+        # SGD never stops early: a quiet step says nothing about the next sample's; nor
+        # does a rule with state (a quiet step of θ says nothing about its velocity).
+        state[self.rows + 1, :b] = -1.0 if self.stochastic or layout.size else tol
         self.state = jax.device_put(state, device)
         self.diverged = np.zeros(b, bool)
         self.theta = self.steps_run = None
@@ -77,16 +81,17 @@ class Block:
         self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
         host = np.array(self.state)
         self.theta = host[:self.dim, :self.size]
-        self.steps_run = host[self.dim + 2, :self.size].astype(np.int64)
+        self.steps_run = host[self.rows + 2, :self.size].astype(np.int64)
         return self
 
     def _replay(self, cells):
         """Step flagged cells through their group again to find where they diverged."""
         if not cells.size:
             return
-        # Only SGD's steps depend on the step number; other rules replay all cells at once.
+        # Only SGD's steps depend on the step number (Adam's count is in its state); other
+        # rules replay all cells at once.
         if self.stochastic:
-            starts = np.asarray(self.state)[self.dim + 2, cells].astype(np.int64)
+            starts = np.asarray(self.state)[self.rows + 2, cells].astype(np.int64)
         else:
             starts = np.zeros(cells.size, int)
         for start in np.unique(starts):

@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._config import devices, on_device
-from .sharpness import batch_metrics
+from .._config import devices, on_device
+from ..sharpness import batch_metrics
 
 WINDOW = 1024       # iterates per loop turn (best of 512 … 8192 here)
 STAGE = 16384 + 1   # rows per stage: one block of the step runner (runner.STEP_BLOCK + 1)
@@ -36,37 +36,46 @@ def share_bounds(first, stop, share, shares):
     return lo, lo + per * WINDOW
 
 
-def window_loop(measure, rows, start, stop, consts, lift=None):
-    """Traced: (loss, sharpness) of rows (m, d), each (m,), filled for rows [start, stop).
+def window_loop(measure, arrays, start, stop, consts, lift=None):
+    """Traced: the measures of rows [start, stop) of ``arrays`` (each (m, d)), each (m,).
 
     A ``while_loop`` over windows at start, start + WINDOW, …; the last is moved back to end
     inside the rows (its overlap is computed twice, identically). Rows outside are 0.
-    ``measure`` is ``batch_metrics(loss)``; ``lift`` maps the rows to the loss's parameters
-    first (a plane twin's rows to xyzw's).
+    ``measure`` maps the windows, transposed, to its measures: ``batch_metrics(loss)`` gives
+    (loss, sharpness) of the rows; ``batch_metrics_preconditioned`` takes the rows and their
+    steps' P and adds the effective sharpness. ``lift`` maps the first array's rows to the
+    loss's parameters first (a plane twin's rows to xyzw's).
     """
-    m = rows.shape[0]
+    m = arrays[0].shape[0]
 
     def body(carry):
-        i, loss, sharp = carry
+        i, outs = carry
         begin = jnp.minimum(i, m - WINDOW)
-        window = jax.lax.dynamic_slice_in_dim(rows, begin, WINDOW, axis=0)
+        windows = [jax.lax.dynamic_slice_in_dim(a, begin, WINDOW, axis=0) for a in arrays]
         if lift is not None:
-            window = lift(window)
-        l, s = measure(window.T, consts)
-        loss = jax.lax.dynamic_update_slice_in_dim(loss, l, begin, 0)
-        sharp = jax.lax.dynamic_update_slice_in_dim(sharp, s, begin, 0)
-        return i + WINDOW, loss, sharp
+            windows[0] = lift(windows[0])
+        values = measure(*(w.T for w in windows), consts)
+        outs = tuple(jax.lax.dynamic_update_slice_in_dim(o, v, begin, 0)
+                     for o, v in zip(outs, values))
+        return i + WINDOW, outs
 
-    zeros = jnp.zeros(m, rows.dtype)
-    _, loss, sharp = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, zeros, zeros))
-    return loss, sharp
+    def probe(rows, consts):
+        rows = list(rows)
+        if lift is not None:
+            rows[0] = lift(rows[0])
+        return measure(*(r.T for r in rows), consts)
+
+    count = len(jax.eval_shape(probe, [a[:1] for a in arrays], consts))
+    zeros = (jnp.zeros(m, arrays[0].dtype),) * count
+    _, outs = jax.lax.while_loop(lambda c: c[0] < stop, body, (start, zeros))
+    return outs
 
 
 @functools.lru_cache(maxsize=None)
 def _share_runner(loss_fn, lift=None):
     """Compiled: (loss, sharpness) (STAGE,) each, filled for rows [start, stop) of a stage."""
     measure = batch_metrics(loss_fn)
-    return jax.jit(lambda rows, start, stop, consts: window_loop(measure, rows, start, stop,
+    return jax.jit(lambda rows, start, stop, consts: window_loop(measure, (rows,), start, stop,
                                                                   consts, lift))
 
 
