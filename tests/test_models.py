@@ -21,7 +21,8 @@ def lams_of(name):
 
 def test_registry_has_the_six_objectives():
     assert set(dynamics.MODELS) == set(NAMES)
-    assert set(dynamics.OPTIMIZERS) == {"gd", "normalized_gd", "sqrt_gd", "sgd", "flow"}
+    assert set(dynamics.OPTIMIZERS) == {"gd", "normalized_gd", "sqrt_gd", "sgd", "flow",
+                                       "central_flow"}
 
 
 @pytest.mark.parametrize("name,dim", [("quadratic", 2), ("xy", 2), ("x2y2", 2), ("xyzw", 4),
