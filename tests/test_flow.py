@@ -9,6 +9,8 @@ Comparisons are rtol 1e-7 with atol ATOL = 1e-8.
 """
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -221,8 +223,9 @@ def test_on_the_edge_the_field_is_orthogonal_to_the_sharpness_gradient(xyzw_runs
     central, edge = xyzw_runs["central_flow"], 2.0 / XYZW_ETA
     model = dynamics.MODELS["xyzw"]
     consts = model.consts_array
-    defined, solved = central_field(model.loss_fn), edge_field(model.loss_fn)
-    top = sharpness_and_gradient(model.loss_fn)
+    jit = jax.jit   # eager third derivatives are slow
+    defined, solved = jit(central_field(model.loss_fn)), jit(edge_field(model.loss_fn))
+    top = jit(sharpness_and_gradient(model.loss_fn))
     checked = 0
     for theta in central.params[3:200:7]:
         s, ds = (np.asarray(a) for a in top(theta, consts))
@@ -238,8 +241,6 @@ def test_on_the_edge_the_field_is_orthogonal_to_the_sharpness_gradient(xyzw_runs
 
 
 def test_sharpness_gradient_is_the_eigh_gradient():
-    import jax
-    import jax.numpy as jnp
     from dynamics.central_flow import sharpness_and_gradient
 
     model = dynamics.MODELS["xyzw"]
@@ -264,8 +265,6 @@ def test_central_flow_follows_a_schedule():
 
 
 def test_central_flow_never_recompiles():
-    import jax
-
     compiles = []
     jax.monitoring.register_event_duration_secs_listener(
         lambda event, duration, **kw: compiles.append(event)
