@@ -97,10 +97,11 @@ def segment_runner(loss_fn):
     Returns (θ at ts, inf where ts ≤ t0 or after an event; t_end; θ(t_end); whether the
     mode's event ended it). args: consts, s_edge = 2/η, on_edge and events_on (0. or 1.).
     """
-    grad = jax.grad(loss_fn)
-    on_edge_field = edge_field(loss_fn)
-    top = sharpness_and_gradient(loss_fn)
-    sharpness = lambda theta, consts: top(theta, consts)[0]
+    # inner jits: diffrax calls these many times while tracing; each is traced only once
+    grad = jax.jit(jax.grad(loss_fn))
+    on_edge_field = jax.jit(edge_field(loss_fn))
+    hess = jax.hessian(loss_fn)
+    sharpness = jax.jit(lambda theta, consts: jnp.linalg.eigvalsh(hess(theta, consts))[-1])
 
     def vector_field(t, y, args):
         consts, s_edge, on_edge, _ = args
