@@ -5,6 +5,7 @@ package.
 """
 from . import _config  # noqa: F401  (float64 and the compilation cache, before anything runs)
 from .landscape import loss_on_plane
+from .measure import measure
 from .model import Model, Segment
 from .models import MODELS, quadratic
 from .optimizers import OPTIMIZERS, Optimizer, adam, momentum, optimizers_for, rmsprop
@@ -15,6 +16,6 @@ from .warmup import warm_up
 
 __all__ = [
     "MODELS", "Model", "OPTIMIZERS", "Optimizer", "Segment", "Sweep", "Trajectory", "adam",
-    "loss_on_plane", "momentum", "optimizers_for", "quadratic", "rmsprop", "sharpness",
-    "simulate", "sweep_eta", "sweep_init", "warm_up",
+    "loss_on_plane", "measure", "momentum", "optimizers_for", "quadratic", "rmsprop",
+    "sharpness", "simulate", "sweep_eta", "sweep_init", "warm_up",
 ]

@@ -239,6 +239,11 @@ OPTIMIZERS: dict[str, Optimizer] = {
     "adam": adam(),
     "flow": Optimizer("flow", "Gradient flow",
                       r"\dot\theta = -\nabla L(\theta)", None, continuous=True),
+    # Cohen, Damian et al. 2024: solved by central_flow.py (gradient flow held at S = 2/η)
+    "central_flow": Optimizer("central_flow", "Central flow",
+                              r"\dot\theta = -\nabla L + \frac{\langle \nabla L, \nabla S"
+                              r"\rangle}{\|\nabla S\|^2} \nabla S \ \text{at } S = 2/\eta",
+                              None, continuous=True),
 }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import central_flow as _central_flow
 from . import flow as _flow
 from .checks import (check_params, check_seed, check_steps, eta_per_step, resolve_model,
                      resolve_optimizer)
@@ -66,8 +67,8 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
       eta: η > 0, or a piecewise-constant schedule ``[(0, η0), (k1, η1), ...]``.
       steps: number of steps, 1 ≤ steps ≤ 10 000 000.
       optimizer: a name in ``OPTIMIZERS`` (``"gd"``, ``"normalized_gd"``, ``"sqrt_gd"``,
-        ``"sgd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"``, ``"flow"``), or an optimizer
-        with its own hyperparameters, such as ``dynamics.adam(beta1=0.8)``.
+        ``"sgd"``, ``"momentum"``, ``"rmsprop"``, ``"adam"``, ``"flow"``, ``"central_flow"``),
+        or an optimizer with its own hyperparameters, such as ``dynamics.adam(beta1=0.8)``.
       seed: SGD's random seed (which sample each step uses); ignored otherwise.
 
     Returns:
@@ -84,7 +85,8 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
     effective = None
     if opt.continuous:
         job = Metrics(model.loss_fn, model.consts)
-        thetas, dead_at = _flow.solve(model, theta, etas, job)
+        solve = _central_flow.solve if opt.name == "central_flow" else _flow.solve
+        thetas, dead_at = solve(model, theta, etas, job)
         loss, sharp = job.result()
     elif on_twin_plane(model, opt.name, theta):
         # GD from xyzw's symmetric plane stays on it: step the twin (eq. (2)) there, exactly

@@ -51,6 +51,9 @@ def run_cells(model, optimizer, starts: np.ndarray, etas: np.ndarray, steps: int
     """
     model = resolve_model(model)
     opt = resolve_optimizer(model, optimizer)
+    if opt.name == "central_flow":   # its solve switches modes on the host, cell by cell
+        raise ValueError("Sweeps do not run the central flow; sweep 'flow' or 'gd', or "
+                         "simulate the central flow from one start.")
     steps = check_steps(steps)
     seed = check_seed(seed)
     tol = -1.0 if tol is None else float(tol)  # a step never moves θ by less than −1

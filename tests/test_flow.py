@@ -9,9 +9,11 @@ Comparisons are rtol 1e-7 with atol ATOL = 1e-8.
 """
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from scipy.integrate import solve_ivp
 
 import dynamics
@@ -113,3 +115,168 @@ def test_flow_quadratic_property(lams, eta, theta):
     traj = dynamics.simulate(dynamics.quadratic(lams), theta0, eta, 15, optimizer="flow")
     expected = theta0 * np.exp(-np.outer(traj.time, lams))
     np.testing.assert_allclose(traj.params, expected, rtol=1e-7, atol=ATOL)
+
+
+# --- the central flow (Cohen, Damian, Talwalkar, Kolter, Lee 2024) ---------------------------
+# Expected values: an independent solve with scipy (DOP853; a terminal event at S = 2/η, then
+# the projected field with ∇S by central differences of numpy's eigvalsh of the hand Hessian).
+
+EDGE_TOL = 1e-8   # S stays at 2/η to this (the restoring term holds it to ~1e-10)
+XYZW_START, XYZW_ETA, XYZW_STEPS = (3.0, 0.01, 3.0, 0.01), 0.2, 1000   # time 200: all converged
+
+
+def fd_sharpness_gradient(name, theta, h=1e-6):
+    theta = np.asarray(theta, dtype=np.float64)
+    return np.array([(ref.sharpness(name, theta + h * e) - ref.sharpness(name, theta - h * e))
+                     / (2 * h) for e in np.eye(len(theta))])
+
+
+def reference_central_flow(name, theta0, eta, t_end):
+    """θ(t_end): gradient flow to the event S = 2/η, then the projected flow (on xyzw from
+    XYZW_START the flow never wants to leave the edge again, so no exit event is needed)."""
+    edge = 2.0 / eta
+    hit = lambda t, y: ref.sharpness(name, y) - edge
+    hit.terminal, hit.direction = True, 1
+    free = solve_ivp(lambda t, y: -ref.grad(name, y), (0.0, t_end), np.asarray(theta0, float),
+                     method="DOP853", rtol=1e-11, atol=1e-14, events=hit)
+    assert free.success and free.status == 1   # the edge is reached
+
+    def projected(t, y):
+        g, ds = ref.grad(name, y), fd_sharpness_gradient(name, y)
+        return -g + (g @ ds) / (ds @ ds) * ds
+
+    edge_part = solve_ivp(projected, (free.t[-1], t_end), free.y[:, -1], method="DOP853",
+                          rtol=1e-11, atol=1e-14)
+    assert edge_part.success
+    return free.t_events[0][0], edge_part.y[:, -1]
+
+
+@pytest.fixture(scope="module")
+def xyzw_runs():
+    args = ("xyzw", XYZW_START, XYZW_ETA, XYZW_STEPS)
+    return {opt: dynamics.simulate(*args, optimizer=opt) for opt in ("gd", "flow", "central_flow")}
+
+
+def test_xyzw_flow_sharpens_past_the_edge_and_misses_gd(xyzw_runs):
+    gd, flow = xyzw_runs["gd"], xyzw_runs["flow"]
+    assert gd.loss[-1] < 1e-12 and flow.loss[-1] < 1e-20       # both have converged
+    assert abs(flow.sharpness[0] - 9.0) < 0.01                 # 8.9919
+    assert round(flow.sharpness.max(), 1) == round(flow.sharpness[-1], 1) == 18.4
+    assert round(np.linalg.norm(flow.params[-1] - gd.params[-1]), 1) == 1.2   # 1.1987
+
+
+def test_xyzw_central_flow_holds_the_edge_and_ends_at_gd(xyzw_runs):
+    gd, central = xyzw_runs["gd"], xyzw_runs["central_flow"]
+    edge = 2.0 / XYZW_ETA
+    assert central.diverged_at is None and central.optimizer == "central_flow"
+    assert central.sharpness.max() <= edge + EDGE_TOL
+    assert abs(central.sharpness[-1] - edge) < EDGE_TOL and central.loss[-1] < 1e-20
+    assert 0.012 < np.linalg.norm(central.params[-1] - gd.params[-1]) < 0.013  # 0.01256
+    t_hit, expected = reference_central_flow("xyzw", XYZW_START, XYZW_ETA, central.time[-1])
+    np.testing.assert_allclose(central.params[-1], expected, atol=1e-7)
+    # gradient flow up to the edge, reached between steps 2 and 3 (t = 0.4347)
+    assert central.time[2] < t_hit < central.time[3]
+    np.testing.assert_allclose(central.params[:3], xyzw_runs["flow"].params[:3], rtol=1e-12)
+
+
+def test_central_flow_is_a_proper_trajectory(xyzw_runs):
+    central = xyzw_runs["central_flow"]
+    n = XYZW_STEPS + 1
+    assert central.params.shape == (n, 4) and central.loss.shape == central.sharpness.shape == (n,)
+    np.testing.assert_allclose(central.time, XYZW_ETA * np.arange(n), rtol=1e-13)
+    np.testing.assert_array_equal(central.eta, XYZW_ETA)
+    np.testing.assert_allclose(central.threshold, 2.0 / XYZW_ETA)
+    np.testing.assert_array_equal(central.params[0], XYZW_START)
+    for k in (0, 3, 50, n - 1):
+        assert central.sharpness[k] == pytest.approx(ref.sharpness("xyzw", central.params[k]), rel=1e-12)
+        assert central.loss[k] == pytest.approx(ref.loss("xyzw", central.params[k]), rel=1e-9, abs=1e-24)  # 1 − xyzw cancels
+
+
+@pytest.mark.parametrize("lams,eta", [([1.0], 0.5), ([3.0, 0.5], 0.6), ([10.0, 1.0, 0.1], 0.19)])
+def test_central_flow_below_the_edge_is_gradient_flow(lams, eta):
+    theta0 = np.linspace(1.0, -0.5, len(lams))
+    model = dynamics.quadratic(lams)
+    central = dynamics.simulate(model, theta0, eta, 30, optimizer="central_flow")
+    flow = dynamics.simulate(model, theta0, eta, 30, optimizer="flow")
+    np.testing.assert_allclose(central.params, flow.params, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(central.params, theta0 * np.exp(-np.outer(central.time, lams)),
+                               rtol=1e-7, atol=ATOL)
+
+
+@settings(max_examples=8, deadline=None)
+@given(name=st.sampled_from(["xy", "x2y2"]), x=st.floats(1.5, 3.5), y=st.floats(0.05, 0.4),
+       eta=st.floats(0.15, 0.4))
+def test_central_flow_sharpness_never_passes_the_edge(name, x, y, eta):
+    assume(ref.sharpness(name, (x, y)) < 2.0 / eta)
+    traj = dynamics.simulate(name, (x, y), eta, 300, optimizer="central_flow")
+    assert traj.diverged_at is None
+    assert traj.sharpness.max() <= 2.0 / eta + EDGE_TOL
+    flow = dynamics.simulate(name, (x, y), eta, 300, optimizer="flow")
+    # below the edge it is the gradient flow, step for step
+    below = np.cumprod(flow.sharpness < 2.0 / eta - 1e-6).astype(bool)
+    np.testing.assert_allclose(traj.params[below], flow.params[below], rtol=1e-9, atol=1e-12)
+
+
+def test_on_the_edge_the_field_is_orthogonal_to_the_sharpness_gradient(xyzw_runs):
+    from dynamics.central_flow import central_field, edge_field, sharpness_and_gradient
+
+    central, edge = xyzw_runs["central_flow"], 2.0 / XYZW_ETA
+    model = dynamics.MODELS["xyzw"]
+    consts = model.consts_array
+    jit = jax.jit   # eager third derivatives are slow
+    defined, solved = jit(central_field(model.loss_fn)), jit(edge_field(model.loss_fn))
+    top = jit(sharpness_and_gradient(model.loss_fn))
+    checked = 0
+    for theta in central.params[3:200:7]:
+        s, ds = (np.asarray(a) for a in top(theta, consts))
+        np.testing.assert_allclose(ds, fd_sharpness_gradient("xyzw", theta), rtol=1e-6, atol=1e-8)
+        g = ref.grad("xyzw", theta)
+        assert abs(s - edge) < EDGE_TOL and -(g @ ds) > 0     # on the edge, pushing up
+        f = np.asarray(defined(theta, consts, min(s, edge)))   # S here is 2/η ± 1e-12
+        assert abs(f @ ds) <= 1e-12 * np.linalg.norm(f) * np.linalg.norm(ds)
+        assert f @ g < 0                                       # and still descending
+        np.testing.assert_allclose(solved(theta, consts, edge, 1.0 / XYZW_ETA), f, atol=1e-8)
+        checked += 1
+    assert checked > 20
+
+
+def test_sharpness_gradient_is_the_eigh_gradient():
+    from dynamics.central_flow import sharpness_and_gradient
+
+    model = dynamics.MODELS["xyzw"]
+    hess = jax.hessian(model.loss_fn)
+    by_eigh = jax.grad(lambda t: jnp.linalg.eigh(hess(t, model.consts_array))[0][-1])
+    theta = np.array([2.5, 0.4, 1.7, 0.6])
+    np.testing.assert_allclose(sharpness_and_gradient(model.loss_fn)(theta, model.consts_array)[1],
+                               by_eigh(theta), rtol=1e-12)
+
+
+def test_central_flow_follows_a_schedule():
+    # on the edge at 2/0.2 = 10 when η grows to 0.25: S comes down to 8 (a factor e per
+    # step of time 0.25, or faster); when η falls to 0.1, S is free below 20.
+    sched = [(0, 0.2), (40, 0.25), (120, 0.1)]
+    traj = dynamics.simulate("xyzw", XYZW_START, sched, 200, optimizer="central_flow")
+    assert traj.diverged_at is None
+    assert abs(traj.sharpness[40] - 10.0) < EDGE_TOL
+    assert np.all(traj.sharpness[41:121] < 10.0)
+    np.testing.assert_allclose(traj.sharpness[70:121], 8.0, atol=EDGE_TOL)
+    assert np.all(traj.sharpness[121:] < 20.0)
+    np.testing.assert_allclose(traj.time[-1], 40 * 0.2 + 80 * 0.25 + 80 * 0.1, rtol=1e-13)
+
+
+def test_central_flow_never_recompiles():
+    compiles = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: compiles.append(event)
+        if event.endswith("backend_compile_duration") else None)
+    dynamics.simulate("x2y2", (2.8, 0.2), 0.2, 2500, optimizer="central_flow")
+    before = len(compiles)
+    for start, eta, steps in [((2.5, 0.3), 0.25, 10), ((3.1, 0.1), [(0, 0.2), (5, 0.3)], 2049),
+                              ((0.5, 0.5), 0.1, 4000)]:
+        dynamics.simulate("x2y2", start, eta, steps, optimizer="central_flow")
+    assert len(compiles) == before
+
+
+def test_sweeps_refuse_the_central_flow():
+    with pytest.raises(ValueError, match="do not run the central flow"):
+        dynamics.sweep_eta("xy", (1.0, 1.0), [0.1, 0.2], 10, optimizer="central_flow")

@@ -22,7 +22,7 @@ def lams_of(name):
 def test_registry_has_the_six_objectives():
     assert set(dynamics.MODELS) == set(NAMES)
     assert set(dynamics.OPTIMIZERS) >= {"gd", "normalized_gd", "sqrt_gd", "sgd", "flow",
-                                        "momentum", "rmsprop", "adam"}
+                                        "central_flow", "momentum", "rmsprop", "adam"}
 
 
 @pytest.mark.parametrize("name,dim", [("quadratic", 2), ("xy", 2), ("x2y2", 2), ("xyzw", 4),
