@@ -74,7 +74,7 @@ def _legend(fig, items, place: str, ncols: int) -> dict[str, LegendItem]:
     """A legend outside the frame of (label, stand-in renderer) entries."""
     entries = {label: LegendItem(label=label, renderers=[proxy]) for label, proxy in items}
     legend = Legend(items=list(entries.values()), label_text_font_size=FONT["legend"],
-                    background_fill_alpha=0.8, click_policy="hide", spacing=0, padding=2,
+                    background_fill_alpha=0.8, click_policy="hide", spacing=12, padding=2,
                     margin=2, ncols=ncols, border_line_alpha=0.0, label_height=18,
                     glyph_height=18, label_standoff=4)
     fig.add_layout(legend, place)
@@ -255,14 +255,16 @@ def _run_lines(fig, kind: str, src, colour):
     A BokehJS line breaks at every gap in a filtered view, so each line draws every row,
     the other parity's rows moved onto its own straight segments (``PARITY_JS``).
     """
-    lines = []
-    for parity, (name, shade) in enumerate(((f"{kind}_line", colour),
-                                            (f"{kind}_odd_line", LIGHT[colour]))):
+    lines = {}
+    # the odd line first, so where the two coincide (no cycle) the curve is the dark one
+    for parity, name, shade in ((1, f"{kind}_odd_line", LIGHT[colour]),
+                                (0, f"{kind}_line", colour)):
         y = transform(kind, CustomJSTransform(
             args={"source": src["run"], "parity": parity, "log": kind == "loss"},
             v_func=PARITY_JS))
-        lines.append(fig.line("t", y, source=src["run"], color=shade, line_width=2, name=name))
-    return lines
+        lines[parity] = fig.line("t", y, source=src["run"], color=shade, line_width=2,
+                                 name=name)
+    return lines[0], lines[1]
 
 
 def curves_canvas(height=CURVE_HEIGHT) -> Canvas:

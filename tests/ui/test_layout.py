@@ -131,3 +131,36 @@ def test_a_spike_is_clipped_with_a_note_and_a_drop_is_marked(explorer, server_ur
     explorer.page.locator(".bk-item", has_text="S first reaches 2/η").first.wait_for()
     assert explorer.model("eos_sharpness", "location") is not None
     assert explorer.errors == []
+
+
+LANDSCAPE_RANGES = (
+    "() => { const doc = Bokeh.documents[0]; const r = doc.get_model_by_name('start_marker');"
+    " const fig = [...doc.all_models].find((m) => m.type === 'Figure' &&"
+    " m.renderers.includes(r)); return [fig.x_range.start, fig.x_range.end,"
+    " fig.y_range.start, fig.y_range.end]; }")
+
+
+def test_the_default_window_fits_the_run_and_a_users_zoom_survives_a_new_run(explorer,
+                                                                          server_url):
+    explorer.open(server_url)
+    x0, x1, y0, y1 = explorer.page.evaluate(LANDSCAPE_RANGES)
+    assert x1 - x0 < 1.5 and y1 - y0 < 1.0   # the model's window is 4.5 × 3
+    xs, ys = explorer.column("iterates", "x"), explorer.column("iterates", "y")
+    inside = sum(x0 <= x <= x1 and y0 <= y <= y1 for x, y in zip(xs, ys))
+    assert inside >= 0.95 * len(xs)
+    # a pan in the browser (as the pan tool does it), then a new η: the view stays put
+    explorer.page.evaluate(
+        "() => { const doc = Bokeh.documents[0]; const r = doc.get_model_by_name('start_marker');"
+        " const fig = [...doc.all_models].find((m) => m.type === 'Figure' &&"
+        " m.renderers.includes(r)); fig.x_range.setv({start: 1.0, end: 3.5});"
+        " fig.y_range.setv({start: -0.5, end: 1.5}); }")
+    explorer.page.wait_for_timeout(500)   # the change reaches the server
+    before = explorer.column("iterates", "x")
+    explorer.slider("step size η").focus()
+    for _ in range(30):
+        explorer.page.keyboard.press("ArrowLeft")
+    explorer.wait_until("(b) => { const x = Bokeh.documents[0].get_model_by_name('iterates')"
+                        ".data.x; return x[x.length - 1] !== b; }", before[-1])
+    explorer.page.wait_for_timeout(500)
+    assert explorer.page.evaluate(LANDSCAPE_RANGES) == [1.0, 3.5, -0.5, 1.5]
+    assert explorer.errors == []
