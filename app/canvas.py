@@ -82,7 +82,8 @@ class Canvas:
                 return
             column, mapper = self.colours[name]
             value = {**value, "color": rgba(value[column], mapper)}
-        value = {k: _short(v) for k, v in value.items()}
+        # packed colours stay a typed buffer: BokehJS cannot read an empty list as colours
+        value = {k: v if k == "color" else _short(v) for k, v in value.items()}
         lengths = {len(v) for v in value.values()} | {len(v) for v in old.values()}
         if old.keys() == value.keys() and len(lengths) == 1:
             changed = {k: v for k, v in value.items() if not _same_column(old[k], v)}

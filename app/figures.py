@@ -108,7 +108,8 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
                  title="Landscape — click to set the start")
     src = {n: _empty("x", "y") for n in ("start", "flow", "curve")}
     src["iterates"] = _empty("x", "y", "step")
-    src["manifold"] = _empty("x", "y", "sharpness", "color")
+    src["manifold"] = _empty("x", "y", "sharpness")
+    src["manifold"].data["color"] = np.zeros(0, dtype=np.uint32)   # packed RGBA (canvas.rgba)
     src["image"] = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
     # rows of "iterates" drawn as dots, and the minima on either side of 2/η
     filters = {name: row_filter() for name in ("markers", "manifold_settles", "manifold_unstable")}
