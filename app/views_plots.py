@@ -29,8 +29,8 @@ RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", 
 
 LIGHT_WORK = 5000   # steps × parameters below which a run takes a few ms
 VIEWS = {"fit the run": "fit", "the model's window": "model"}
-BACKGROUND_PAD = 0.25   # the heat map reaches this far beyond the window (a pan shows landscape)
-BACKGROUND_RESOLUTION = 240
+BACKGROUND_PAD = 0.15   # the heat map reaches this far beyond the window (a pan shows landscape)
+BACKGROUND_RESOLUTION = 200   # the shape the compile cache already holds
 
 
 def _light(spec) -> bool:
