@@ -130,34 +130,29 @@ def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     }
 
 
-def parity_line(values, t, parity: int, log: bool = False) -> np.ndarray:
+def parity_line(values, parity: int, log: bool = False) -> np.ndarray:
     """The curve through the steps k ≡ ``parity`` (mod 2) only, sampled at every step.
 
     A 2-cycle drawn through every step is a solid band; drawn as the even and the odd
-    steps (two lines), it is two levels. The other rows lie on the straight segment between
-    their two neighbours in (t, y) — in (t, log y) on a log axis — so the line looks exactly
-    like the one through its own steps; the ends repeat their one neighbour.
-    (figures.PARITY_JS computes the same in the browser.)
+    steps (two lines), it is two levels. A row of the other parity is the midpoint of its
+    two neighbours — the geometric mean on a log axis — which lies on the straight segment
+    between them in step (and, but at the one row where η changes, in time Σ η); the ends
+    repeat their one neighbour. (figures.PARITY_JS computes the same in the browser.)
     """
     y = np.asarray(values, dtype=float)
-    t = np.asarray(t, dtype=float)
     out = y.copy()
     n = len(y)
     if n < 2:
         return out
     other = np.arange(1 - parity, n, 2)
-    a, b = other - 1, other + 1
-    inner = (a >= 0) & (b < n)
-    out[other[a < 0]] = y[b[a < 0]]
-    out[other[b >= n]] = y[a[b >= n]]
-    a, b, i = a[inner], b[inner], other[inner]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = (t[i] - t[a]) / (t[b] - t[a])
-        w = np.where(np.isfinite(w), w, 0.5)
-        if log:
-            out[i] = np.exp((1 - w) * np.log(y[a]) + w * np.log(y[b]))
-        else:
-            out[i] = (1 - w) * y[a] + w * y[b]
+    inner = other[(other > 0) & (other < n - 1)]
+    with np.errstate(invalid="ignore"):
+        out[inner] = (np.sqrt(y[inner - 1] * y[inner + 1]) if log
+                      else 0.5 * (y[inner - 1] + y[inner + 1]))
+    if other[0] == 0:
+        out[0] = y[1]
+    if other[-1] == n - 1:
+        out[-1] = y[-2]
     return out
 
 
@@ -266,7 +261,7 @@ def _t_dim(x_axis: str) -> hv.Dimension:
 
 def _parity_curves(run: dict, kind: str, t, dim, log: bool = False) -> dict:
     """``kind`` as two curves, even steps and odd steps (see :func:`parity_line`)."""
-    return {f"{kind}{suffix}": hv.Curve((run["t"], parity_line(run[kind], run["t"], parity, log)),
+    return {f"{kind}{suffix}": hv.Curve((run["t"], parity_line(run[kind], parity, log)),
                                         t, dim, label=f"{kind}: {name} steps")
             for parity, (suffix, name) in enumerate((("", "even"), ("_odd", "odd")))}
 
