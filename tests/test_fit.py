@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import dynamics
 from app import fit, plots
 from app.state import ExplorerState
 
