@@ -33,8 +33,10 @@ class Canvas:
 
     def __init__(self, figures, sources: dict[str, ColumnDataSource],
                  spans: dict[str, list[Span]], optional: dict[str, list[LegendItem]],
-                 colours: dict[str, tuple] | None = None, filters: dict | None = None):
+                 colours: dict[str, tuple] | None = None, filters: dict | None = None,
+                 labels: dict | None = None):
         self.figures, self.sources, self.spans = list(figures), sources, spans
+        self.labels = labels or {}     # layer name -> Labels moved to {"x": …, "text": …}
         self.optional = optional   # layer name -> legend entries shown only with data
         self.colours = colours or {}   # layer name -> (column, mapper): coloured here
         self.filters = filters or {}   # layer name -> its row_filter()
@@ -60,6 +62,15 @@ class Canvas:
                 for span in self.spans[name]:
                     if span.location != loc:
                         span.location = loc
+            elif name in self.labels:
+                x = value["x"] if np.isfinite(value["x"]) else None
+                for label in self.labels[name]:
+                    if x is not None and label.x != x:
+                        label.x = x
+                    if label.text != value["text"]:
+                        label.text = value["text"]
+                    if label.visible != (x is not None):
+                        label.visible = x is not None
             elif name in self.sources:
                 self._replace(name, value)
 
@@ -71,7 +82,8 @@ class Canvas:
                 return
             column, mapper = self.colours[name]
             value = {**value, "color": rgba(value[column], mapper)}
-        value = {k: _short(v) for k, v in value.items()}
+        # packed colours stay a typed buffer: BokehJS cannot read an empty list as colours
+        value = {k: v if k == "color" else _short(v) for k, v in value.items()}
         lengths = {len(v) for v in value.values()} | {len(v) for v in old.values()}
         if old.keys() == value.keys() and len(lengths) == 1:
             changed = {k: v for k, v in value.items() if not _same_column(old[k], v)}

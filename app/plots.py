@@ -16,6 +16,7 @@ from holoviews.operation import interpolate_curve
 
 import dynamics
 
+from .fit import Range, fit_window, robust_range
 from .verdict import eos_step
 
 LOSS_FLOOR = 1e-32        # log axes cannot show L = 0; draw it here
@@ -32,9 +33,9 @@ def _wire(**columns) -> dict[str, np.ndarray]:
 
 # --- columns ---------------------------------------------------------------------------
 
-def background_data(model, resolution: int = 200) -> dict:
-    """log₁₀ L over the plane as an image (2-D models) or the curve L(x) (1-D)."""
-    (x_lo, x_hi), *rest = model.window
+def background_data(model, resolution: int = 200, window=None) -> dict:
+    """log₁₀ L over ``window`` (default: the model's) as an image (2-D) or the curve L(x) (1-D)."""
+    (x_lo, x_hi), *rest = window if window is not None else model.window
     if not rest:
         xs = np.linspace(x_lo, x_hi, 4 * resolution)
         return {"curve": _wire(x=xs, y=dynamics.loss_on_plane(model, xs))}
@@ -46,10 +47,17 @@ def background_data(model, resolution: int = 200) -> dict:
                       "dw": [x_hi - x_lo], "dh": [rest[0][1] - rest[0][0]]}}
 
 
-def manifold_points(model) -> dict:
-    """Every drawn minimum of ``model`` and its sharpness (the same for every η)."""
+def minima(model, window=None) -> list:
+    """The model's minima segments inside ``window`` (default: the model's own window)."""
+    if window is None or model.manifold_fn is None:
+        return model.manifold()
+    return model.manifold_fn(np.asarray(model.consts, dtype=np.float64), tuple(window))
+
+
+def manifold_points(model, window=None) -> dict:
+    """Every drawn minimum of ``model`` in ``window`` and its sharpness (the same for every η)."""
     pts, values = [], []
-    for seg in model.manifold():
+    for seg in minima(model, window):
         p = np.asarray(seg.points, dtype=float)
         if len(model.plane) == 1:   # a 1-D minimum is drawn on the curve L(x)
             p = np.column_stack([p[:, 0], dynamics.loss_on_plane(model, p[:, 0])])
@@ -61,13 +69,13 @@ def manifold_points(model) -> dict:
     return {"x": pts[order, 0], "y": pts[order, 1], "sharpness": values[order]}
 
 
-def manifold_data(model, threshold: float) -> dict:
+def manifold_data(model, threshold: float, window=None) -> dict:
     """The minima, split at 2/η: where GD can settle (S ≤ 2/η) and where it cannot.
 
     ``manifold`` holds every minimum, flattest first; the two ranges are its rows on either
     side of 2/η.
     """
-    points = manifold_points(model)
+    points = manifold_points(model, window)
     k = int(np.searchsorted(points["sharpness"], threshold, side="right"))
     n = len(points["sharpness"])
     return {"manifold": _wire(**points), "manifold_settles": range(0, k),
@@ -103,7 +111,7 @@ def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     ``threshold`` is 2/η at each iterate; ``threshold_steps`` is its staircase (one point
     where η starts or changes, one at the end), ``threshold_line`` its first value (the
     Span), ``eos`` where the sharpness first rises to it, ``markers`` the iterates drawn
-    as dots.
+    as dots, ``drop`` where η changes (NaN: never) and ``drop_label`` what it says there.
     """
     xs, ys = plane_coords(model, traj.params, traj.loss)
     ts = x_values(traj, x_axis)
@@ -118,7 +126,69 @@ def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
         "threshold_steps": _wire(t=ts[steps], threshold=threshold[steps]),
         "threshold_line": float(threshold[0]) if len(threshold) else np.nan,
         "eos": float(ts[k]) if k is not None else np.nan,
+        **drop_data(ts, threshold),
     }
+
+
+def parity_line(values, parity: int, log: bool = False) -> np.ndarray:
+    """The curve through the steps k ≡ ``parity`` (mod 2) only, sampled at every step.
+
+    A 2-cycle drawn through every step is a solid band; drawn as the even and the odd
+    steps (two lines), it is two levels. A row of the other parity is the midpoint of its
+    two neighbours — the geometric mean on a log axis — which lies on the straight segment
+    between them in step (and, but at the one row where η changes, in time Σ η); the ends
+    repeat their one neighbour. (figures.PARITY_JS computes the same in the browser.)
+    """
+    y = np.asarray(values, dtype=float)
+    out = y.copy()
+    n = len(y)
+    if n < 2:
+        return out
+    other = np.arange(1 - parity, n, 2)
+    inner = other[(other > 0) & (other < n - 1)]
+    with np.errstate(invalid="ignore"):
+        out[inner] = (np.sqrt(y[inner - 1] * y[inner + 1]) if log
+                      else 0.5 * (y[inner - 1] + y[inner + 1]))
+    if other[0] == 0:
+        out[0] = y[1]
+    if other[-1] == n - 1:
+        out[-1] = y[-2]
+    return out
+
+
+def drop_data(ts, threshold) -> dict:
+    """The first step-size change: where (``drop``) and what (``drop_label``: "η 0.2 → 0.1")."""
+    changes = np.flatnonzero(np.diff(threshold) != 0) + 1
+    if len(changes) == 0:
+        return {"drop": np.nan, "drop_label": {"x": np.nan, "text": ""}}
+    k = int(changes[0])
+    before, after = 2.0 / threshold[k - 1], 2.0 / threshold[k]
+    return {"drop": float(ts[k]),
+            "drop_label": {"x": float(ts[k]), "text": f"η {before:.4g} → {after:.4g}"}}
+
+
+def curve_ranges(traj, threshold, flow=None) -> dict[str, Range]:
+    """y-ranges of the loss (log) and sharpness plots, robust to an early spike.
+
+    The sharpness range always holds 2/η; the flow's curve, when shown, joins the robust
+    part of each range (it is smooth, no spike to clip).
+    """
+    loss = np.maximum(np.asarray(traj.loss, dtype=float), LOSS_FLOOR)
+    extra_loss, extra_sharp = [], [np.asarray(threshold, dtype=float)]
+    if flow is not None:
+        extra_loss.append(np.maximum(np.asarray(flow.loss, dtype=float), LOSS_FLOOR))
+        extra_sharp.append(np.asarray(flow.sharpness, dtype=float))
+    return {"loss_range": robust_range(loss, np.concatenate([np.zeros(0), *extra_loss]),
+                                       log=True),
+            "sharpness_range": robust_range(traj.sharpness, np.concatenate(extra_sharp))}
+
+
+def run_window(model, traj) -> tuple:
+    """The plane window that fits the run (the model's window after a divergence)."""
+    if traj.diverged_at is not None:
+        return tuple(tuple(w) for w in model.window)
+    xs, ys = plane_coords(model, traj.params, traj.loss)
+    return fit_window(xs, None if len(model.plane) == 1 else ys, model.window)
 
 
 def flow_data(model, flow, x_axis: str = "step") -> dict:
@@ -189,13 +259,19 @@ def _t_dim(x_axis: str) -> hv.Dimension:
     return hv.Dimension("t", label="time Σ η" if x_axis == "time" else "step")
 
 
+def _parity_curves(run: dict, kind: str, t, dim, log: bool = False) -> dict:
+    """``kind`` as two curves, even steps and odd steps (see :func:`parity_line`)."""
+    return {f"{kind}{suffix}": hv.Curve((run["t"], parity_line(run[kind], parity, log)),
+                                        t, dim, label=f"{kind}: {name} steps")
+            for parity, (suffix, name) in enumerate((("", "even"), ("_odd", "odd")))}
+
+
 def loss_curves(model, traj, threshold, flow=None, x_axis: str = "step") -> dict:
     """Loss (log axis) against step/time, the flow's, and a dotted line where S first hits 2/η."""
     data = run_data(model, traj, threshold, x_axis)
     t, loss = _t_dim(x_axis), hv.Dimension("loss", label="loss L")
     run = data["run"]
-    layers = {"loss": hv.Curve((run["t"], run["loss"]), t, loss, label="loss"),
-              "eos": hv.VLine(data["eos"])}
+    layers = {**_parity_curves(run, "loss", t, loss, log=True), "eos": hv.VLine(data["eos"])}
     if flow is not None:
         f = flow_data(model, flow, x_axis)["flow_run"]
         layers["flow_loss"] = hv.Curve((f["t"], f["loss"]), t, loss, label="gradient flow")
@@ -208,7 +284,7 @@ def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step") ->
     t, sharp = _t_dim(x_axis), hv.Dimension("sharpness", label="sharpness S")
     run = data["run"]
     steps = data["threshold_steps"]
-    layers = {"sharpness": hv.Curve((run["t"], run["sharpness"]), t, sharp, label="sharpness"),
+    layers = {**_parity_curves(run, "sharpness", t, sharp),
               "threshold": interpolate_curve(hv.Curve((steps["t"], steps["threshold"]), t, sharp,
                                                       label="2/η"), interpolation="steps-post"),
               "threshold_line": hv.HLine(data["threshold_line"]),

@@ -17,8 +17,10 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots
+from .fit import keeps_window
+from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
+                      landscape_canvas, set_x_label)
 from .readout import Readout
-from .figures import configure_landscape, curves_canvas, landscape_canvas, set_x_label
 from .state import ExplorerState, RunResult, run
 
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
@@ -26,6 +28,9 @@ RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", 
 
 
 LIGHT_WORK = 5000   # steps × parameters below which a run takes a few ms
+VIEWS = {"fit the run": "fit", "the model's window": "model"}
+BACKGROUND_PAD = 0.15   # the heat map reaches this far beyond the window (a pan shows landscape)
+BACKGROUND_RESOLUTION = 200   # the shape the compile cache already holds
 
 
 def _light(spec) -> bool:
@@ -53,8 +58,19 @@ class Dashboard(Viewer):
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
         self.landscape.figure.on_event(Tap, self._on_tap)
-        self.landscape_pane = pn.pane.Bokeh(self.landscape.figure, margin=(0, 10))
-        self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10)) for fig in self.curves.figures]
+        self.landscape_pane = pn.pane.Bokeh(self.landscape.figure, margin=(0, 10),
+                                            sizing_mode="stretch_width")
+        self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10), sizing_mode="stretch_width")
+                            for fig in self.curves.figures]
+        # the landscape shows the run (fitted) or the model's fixed window
+        self.view = pn.widgets.RadioButtonGroup(name="landscape view", options=VIEWS,
+                                                value="fit", button_type="light",
+                                                margin=(0, 10, 4, 10))
+        self.view.param.watch(self._on_view, "value")
+        self._result: RunResult | None = None
+        self._window = None          # the landscape window shown, as last set here
+        self._minima_window = None   # where minima and background are computed (it + a pad)
+        self._ranges: dict = {}      # figure range -> (start, end) last set here
         state.param.watch(self._request, RUN_PARAMS)
         self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
 
@@ -97,17 +113,23 @@ class Dashboard(Viewer):
                 self._show_error(f"{result.message} The plots show the last run that worked.")
                 return
             self._show_error(self.state.input_error)
+            self._result = result
             model, traj, flow = result.spec.model, result.traj, result.flow
-            self._ensure_landscape(model)
+            self._show_landscape(result)
             x_axis = self.state.x_axis
             threshold = result.threshold
             self.landscape.step_map.high = max(len(traj.loss) - 1, 1)
             data = plots.run_data(model, traj, threshold, x_axis)
             data.update(plots.flow_data(model, flow, x_axis))
-            data.update(plots.manifold_data(model, float(threshold[-1])))
+            data.update(plots.manifold_data(model, float(threshold[-1]), self._minima_window))
             data.update(plots.start_data(model, result.spec.init))
             self.landscape.push(data)
             self.curves.push(data)
+            self._show_ranges(plots.curve_ranges(traj, threshold, flow))
+            has_eos = bool(np.isfinite(data["eos"]))
+            for item in self.curves.eos_legends:
+                if item.visible != has_eos:
+                    item.visible = has_eos
             # one threshold: the Span; after a drop the staircase says it better
             single = len(result.spec.schedule) == 1
             for span in self.curves.spans["threshold_line"]:
@@ -115,7 +137,7 @@ class Dashboard(Viewer):
                     span.visible = single
             if "x_axis" in changed:
                 set_x_label(self.curves, x_axis)
-            title = dynamics.OPTIMIZERS[result.spec.optimizer].title
+            title = f"{dynamics.OPTIMIZERS[result.spec.optimizer].title}: even steps"
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
             self.readout.show(result)
@@ -128,11 +150,73 @@ class Dashboard(Viewer):
         for pane in self._readout_panes:   # the Bokeh pane's own `visible` is not passed on
             pane.object.visible = not message
 
-    def _ensure_landscape(self, model) -> None:
+    def _show_landscape(self, result: RunResult, force: bool = False) -> None:
+        """Fit the landscape to the run (or show the model's window), background included.
+
+        The window stays while it still holds the run and is not much too big (no jumps
+        while a slider moves), and while the user has zoomed or panned it (until reset).
+        A new model always gets a new window.
+        """
+        model = result.spec.model
         key = (model.name, model.consts)
-        if key != self._background_key:
-            configure_landscape(self.landscape, model, plots.background_data(model))
-            self._background_key = key
+        new_model = key != self._background_key
+        if self.view.value == "fit":
+            target = plots.run_window(model, result.traj)
+        else:
+            target = tuple(tuple(map(float, w)) for w in model.window)
+        if not (new_model or force):
+            if self._zoomed(self.landscape.figure):
+                return
+            if self.view.value == "fit" and keeps_window(self._window, target):
+                return
+            if self.view.value == "model" and self._window == target:
+                return
+        padded = tuple((lo - BACKGROUND_PAD * (hi - lo), hi + BACKGROUND_PAD * (hi - lo))
+                       for lo, hi in target)
+        background = plots.background_data(model, BACKGROUND_RESOLUTION, padded)
+        configure_landscape(self.landscape, model, background, target,
+                            plots.manifold_points(model, padded)["sharpness"])
+        fig = self.landscape.figure
+        self._remember(fig.x_range, fig.y_range)
+        self._window, self._minima_window = target, padded
+        self._background_key = key
+
+    def _remember(self, *ranges) -> None:
+        for r in ranges:
+            self._ranges[r] = (r.start, r.end)
+
+    def _zoomed(self, fig) -> bool:
+        """True if the browser moved ``fig``'s ranges away from what was last set here."""
+        for r in (fig.x_range, fig.y_range):
+            if r in self._ranges and not np.allclose(self._ranges[r], (r.start, r.end),
+                                                     rtol=1e-9, atol=0):
+                return True
+        return False
+
+    def _show_ranges(self, ranges: dict) -> None:
+        """Robust y-ranges of the curves (kept while the user has zoomed), and their notes."""
+        for kind, fig in (("loss", self.curves.loss_figure),
+                          ("sharpness", self.curves.sharpness_figure)):
+            rng = ranges[f"{kind}_range"]
+            if not (fig.y_range in self._ranges and self._zoomed(fig)):
+                lo, hi = float(rng.lo), float(rng.hi)
+                if (fig.y_range.start, fig.y_range.end) != (lo, hi):
+                    fig.y_range.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
+                self._remember(fig.y_range)
+            note = self.curves.notes[kind]
+            if note.text != rng.note:
+                note.text = rng.note
+            if note.visible != bool(rng.note):
+                note.visible = bool(rng.note)
+
+    def _on_view(self, event) -> None:
+        if self._result is not None:
+            with pn.io.hold(self._doc):
+                self._show_landscape(self._result, force=True)
+                data = plots.manifold_data(self._result.spec.model,
+                                           float(self._result.threshold[-1]),
+                                           self._minima_window)
+                self.landscape.push(data)
 
     def _on_tap(self, event) -> None:
         """A click on the landscape sets the start (x₀, and y₀ on a 2-D plane)."""
@@ -144,6 +228,13 @@ class Dashboard(Viewer):
             self.state.x0 = round(float(event.x), 4)
 
     def __panel__(self):
-        plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
-        return pn.Column(self.error, *self._readout_panes, plots_row,
+        # side by side where both fit, stacked (landscape first) where they do not
+        basis = {"flex": f"1 1 {MIN_WIDTH + 20}px", "min-width": "0"}
+        landscape = pn.Column(pn.Row(pn.pane.HTML("Landscape view:", margin=(6, 0, 0, 10)),
+                                     self.view), self.landscape_pane,
+                              sizing_mode="stretch_width", styles=basis)
+        curves = pn.Column(*self.curve_panes, sizing_mode="stretch_width", styles=basis)
+        plots_box = pn.FlexBox(landscape, curves, flex_wrap="wrap", align_items="flex-start",
+                               sizing_mode="stretch_width")
+        return pn.Column(self.error, *self._readout_panes, plots_box,
                          sizing_mode="stretch_width")
