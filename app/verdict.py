@@ -87,7 +87,7 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
         if abs(median / r.threshold - 1) <= EDGE:
             trend = ("falls, not monotonically" if orbit.still_falling(loss) else
                      "bounces without falling further")
-            return r.say("hovering", f"At the edge of stability: {r.rule}'s sharpness hovers "
+            return r.say("hovering", f"At the edge of stability: {r.rule}'s {r.s_name} hovers "
                          f"at {r.t_name} = {r.threshold:.4g} while the loss ({loss[-1]:.3g}) "
                          f"{trend}. Run more steps.")
     if steps and orbit.drifting(params, loss, sharp):
@@ -103,7 +103,7 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
                orbit.still_falling(loss))   # SGD's noise: only a fall by 100× counts
     if r.continuous or n < 64 or falling:
         return r.say("not_yet", f"Not converged yet after {n - 1} step{'s' * (n != 2)} of {r.rule}: loss "
-                     f"{loss[-1]:.3g}, sharpness {sharp[-1]:.4g} ({r.t_name} = "
+                     f"{loss[-1]:.3g}, {r.s_name} {sharp[-1]:.4g} ({r.t_name} = "
                      f"{r.threshold:.4g}). Run more steps.")
     tail = params[-64:]
     centre = tail.mean(axis=0)
@@ -139,6 +139,12 @@ class _Run:
         self.threshold = float(threshold[-1]) if threshold.size else 2.0 / self.eta
         self.t_name = "2/η" if np.isclose(self.threshold, 2.0 / self.eta) else "its threshold"
         self.model = getattr(traj, "model", None)
+        # RMSProp and Adam are held by the sharpness of P⁻¹H, not of H (Cohen et al. 2022)
+        self.s_name = "sharpness"
+        effective = np.asarray(getattr(traj, "effective_sharpness", ()), dtype=float)
+        if getattr(opt, "preconditioner_fn", None) is not None and effective.size:
+            self.sharp = np.append(effective, effective[-1])   # one value per iterate
+            self.s_name = "preconditioned sharpness"
 
     def say(self, kind: str, sentence: str, **cycle) -> Verdict:
         return Verdict(kind, sentence, LEVELS.get(kind, "info"), **cycle)
@@ -168,9 +174,9 @@ class _Run:
 
     def over_threshold(self) -> str:
         top = float(np.max(self.sharp)) if len(self.sharp) else 0.0
-        if self.name in UNBOUND or not top > self.threshold:
+        if self.name in UNBOUND or self.continuous or not top > self.threshold:
             return ""
-        return f" The sharpness on the way reached {top:.4g}, above {self.t_name} = " \
+        return f" The {self.s_name} on the way reached {top:.4g}, above {self.t_name} = " \
                f"{self.threshold:.4g}, where {self.rule} is unstable."
 
     def converged(self) -> Verdict:
@@ -191,12 +197,12 @@ class _Run:
                             "minimum, so it cannot converge by approaching one.")
         if s < t * (1 - EDGE):
             return self.say("converged", f"Converged below {tn}: {self.rule} settled at {at} "
-                            f"with sharpness {s:.4g} < {tn} = {t:.4g}.")
+                            f"with {self.s_name} {s:.4g} < {tn} = {t:.4g}.")
         if s <= t * (1 + EDGE):
             side = "just below" if s < t else "at or just above"
             return self.say("edge", f"Converged at the edge of stability: {self.rule} settled "
-                            f"at {at} with sharpness {s:.4g}, {side} {tn} = {t:.4g}.")
-        return self.say("converged", f"{self.rule} rests at {at} with sharpness {s:.4g} above "
+                            f"at {at} with {self.s_name} {s:.4g}, {side} {tn} = {t:.4g}.")
+        return self.say("converged", f"{self.rule} rests at {at} with {self.s_name} {s:.4g} above "
                         f"{tn} = {t:.4g}: an unstable fixed point, kept only because ∇L = 0 "
                         "there exactly; any perturbation would leave it.")
 
@@ -220,7 +226,7 @@ class _Run:
             why = (" Near a minimum its step η∇L/(2√L) does not shrink, so it cannot come to "
                    "rest.")
         elif top > self.threshold:
-            why = (f" The sharpness along it reaches {top:.4g}, above {self.t_name} = "
+            why = (f" The {self.s_name} along it reaches {top:.4g}, above {self.t_name} = "
                    f"{self.threshold:.4g}.")
         else:
             why = ""

@@ -43,9 +43,23 @@ KINDS = {
     ("picky", "gd"): "converged", ("picky", "normalized_gd"): "periodic",
     ("picky", "sqrt_gd"): "periodic", ("picky", "sgd"): "converged",
     ("picky", "flow"): "converged",
+    # the rules with state, and the central flow (held at S = 2/η)
+    ("quadratic", "momentum"): "not_yet", ("quadratic", "rmsprop"): "converged",
+    ("quadratic", "adam"): "not_yet", ("quadratic", "central_flow"): "converged",
+    ("xy", "momentum"): "converged", ("xy", "rmsprop"): "edge", ("xy", "adam"): "converged",
+    ("xy", "central_flow"): "edge",
+    ("x2y2", "momentum"): "converged", ("x2y2", "rmsprop"): "converged",
+    ("x2y2", "adam"): "converged", ("x2y2", "central_flow"): "edge",
+    ("xyzw", "momentum"): "converged", ("xyzw", "rmsprop"): "chaotic",
+    ("xyzw", "adam"): "converged", ("xyzw", "central_flow"): "edge",
+    ("arora", "momentum"): "diverged", ("arora", "rmsprop"): "converged",
+    ("arora", "adam"): "not_yet", ("arora", "central_flow"): "diverged",
+    ("picky", "momentum"): "converged", ("picky", "rmsprop"): "diverged",
+    ("picky", "adam"): "converged", ("picky", "central_flow"): "converged",
 }
 RULE = {"gd": "GD", "normalized_gd": "Normalized GD", "sqrt_gd": "GD on √L", "sgd": "SGD",
-        "flow": "Gradient flow"}
+        "flow": "Gradient flow", "momentum": "Momentum GD", "rmsprop": "RMSProp", "adam": "Adam",
+        "central_flow": "Central flow"}
 
 
 def test_the_table_covers_every_model_and_optimizer():
@@ -65,11 +79,25 @@ def test_every_default_gets_its_kind(model, optimizer):
         assert_replays(result)
     if result.kind in ("converged", "edge") and optimizer != "flow":
         assert traj.loss[-1] < 1e-10
-        assert "Converged" in result.verdict or "landed" in result.verdict
+        assert any(w in result.verdict for w in ("Converged", "landed", "rests"))
     if result.kind != "converged" and result.kind != "edge":
         assert "Converged" not in result.verdict
     assert "Run more steps" not in result.verdict or result.kind in ("not_yet", "drift",
                                                                      "hovering")
+
+
+@pytest.mark.parametrize("model", ["xy", "x2y2", "xyzw", "picky"])
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_preconditioned_rules_are_judged_by_the_sharpness_of_p_inverse_h(model, optimizer):
+    """RMSProp and Adam are held by λ_max(P⁻¹H) (Cohen et al. 2022): the verdict names it and
+    quotes the engine's effective sharpness, not λ_max(H)."""
+    result = default_run(model, optimizer)
+    traj = result.traj
+    if result.kind in ("converged", "edge", "not_yet"):   # the kinds that quote a sharpness
+        assert "preconditioned sharpness" in result.verdict
+    if result.kind in ("converged", "edge") and traj.diverged_at is None:
+        assert f"{traj.effective_sharpness[-1]:.4g}" in result.verdict
+        assert f"{traj.sharpness[-1]:.4g}" not in result.verdict
 
 
 def test_each_model_default_names_its_own_rule_and_level():
