@@ -17,6 +17,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots
+from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
 from .readout import Readout
 from .figures import configure_landscape, curves_canvas, landscape_canvas, set_x_label
 from .state import ExplorerState, RunResult, run
@@ -51,6 +52,7 @@ class Dashboard(Viewer):
         self.landscape_pane = pn.pane.Bokeh(self.landscape.figure, margin=(0, 10))
         self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10)) for fig in self.curves.figures]
         state.param.watch(self._request, RUN_PARAMS)
+        self.compare, self.replay = views_compare.attach(self), replay.attach(self)
         self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
 
     # --- scheduling: coalesce bursts of events into one run -------------------------------
@@ -115,6 +117,8 @@ class Dashboard(Viewer):
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
             self.readout.show(result)
+            self.compare.draw(result, changed)
+            self.replay.draw(result, data)
 
     def _ensure_landscape(self, model) -> None:
         key = (model.name, model.consts)
@@ -133,5 +137,5 @@ class Dashboard(Viewer):
 
     def __panel__(self):
         plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
-        return pn.Column(self.error, *self.readout.panes(), plots_row,
+        return pn.Column(self.error, *self.readout.panes(), self.compare, self.replay, plots_row,
                          sizing_mode="stretch_width")
