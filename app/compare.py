@@ -6,8 +6,9 @@ only the live run, never a pinned one; only the x-axis (step or time Σ η) is s
 
 URL form (``state.compare``): runs separated by ``;``, each a list of ``name:value`` parts
 separated by ``,`` — the model, η, and every other control that differs from that model's
-defaults, e.g. ``model:xyzw,eta:0.25;model:xyzw,eta:0.2,optimizer:sqrt_gd``. A run without
-``model`` takes the live run's model. Parsing is strict: a run with any bad part is left out
+defaults, e.g. ``model:xyzw,eta:0.25;model:xyzw,eta:0.2,optimizer:sqrt_gd``; so a link
+holds its runs whatever the live controls say. A name left out takes the model's default;
+a run without ``model`` takes the live run's model. Parsing is strict: a run with any bad part is left out
 with a notice, never guessed at. Each run's legend label says what differs from the live run.
 """
 from __future__ import annotations

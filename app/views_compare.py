@@ -49,7 +49,8 @@ class Slot:
                                  glyph=loss.glyph.clone())
         loss_fig.renderers.append(stand_in)
         stand_in.on_change("visible", lambda attr, old, new: self._mirror(new))
-        self.item = LegendItem(label=value(""), renderers=[stand_in], visible=False)
+        self.item = LegendItem(label=value(""), renderers=[stand_in], visible=False,
+                               name=f"compare{index}_legend")
         self._shown, self._has = True, {"run": False, "path": False}
 
     def _mirror(self, shown: bool) -> None:
