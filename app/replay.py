@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, Span
+from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
 COLUMNS = ("x", "y", "t", "loss", "sharpness")
@@ -35,6 +35,21 @@ const t = run.data.t[i]
 cursor.data = {x: [it.data.x[i]], y: [it.data.y[i]], t: [t], loss: [run.data.loss[i]],
                sharpness: [run.data.sharpness[i]]}
 for (const name of SPAN_NAMES) doc.get_model_by_name(name).location = t
+"""
+
+# the Player draws icon-only buttons: name them for screen readers (and the browser tests)
+NAME_BUTTONS_JS = """
+const names = {first: "first step", previous: "previous step", pause: "pause replay",
+               play: "play replay", next: "next step", last: "last step"}
+const walk = (root) => {
+  for (const el of root.querySelectorAll("*")) {
+    const name = el.tagName === "BUTTON" ? names[el.className] : undefined
+    if (name && !el.getAttribute("aria-label")) el.setAttribute("aria-label", name)
+    if (el.shadowRoot) walk(el.shadowRoot)
+  }
+}
+walk(document)
+setTimeout(() => walk(document), 1500)
 """
 
 
@@ -92,15 +107,18 @@ class Replay(Viewer):
             label="replay step", start=0, end=1, value=max(state.cursor, 0), interval=interval,
             step=step, loop_policy="once", show_loop_controls=False, show_value=True,
             visible_buttons=["first", "previous", "pause", "play", "next", "last"],
-            scale_buttons=0.8, width=330, margin=(0, 10))
+            scale_buttons=0.7, width=270, margin=(0, 8))
         self.player.jscallback(value=MOVE_JS, args={"SPAN_NAMES": list(SPAN_NAMES)})
-        self.speed = pn.widgets.Select(label="speed", options=list(SPEEDS), value=DEFAULT_SPEED,
-                                       width=120)
-        self.hide = pn.widgets.Button(label="hide cursor", width=105, height=34)
+        self.speed = pn.widgets.Select(options=list(SPEEDS), value=DEFAULT_SPEED, width=115,
+                                       description="replay speed")
+        self.hide = pn.widgets.Button(label="✕ cursor", width=80, height=34,
+                                      description="hide the replay cursor")
         self.hide.on_click(lambda e: setattr(state, "cursor", -1))
         self.speed.param.watch(self._on_speed, "value")
         self.player.param.watch(self._on_player, "value")
         state.param.watch(self._on_cursor, "cursor")
+        if self._doc is not None:
+            self._doc.js_on_event("document_ready", CustomJS(code=NAME_BUTTONS_JS))
 
     def _on_speed(self, event) -> None:
         interval, step = player_pace(SPEEDS[event.new])
@@ -142,9 +160,13 @@ class Replay(Viewer):
                     span.location = loc
             self.hide.disabled = self.state.cursor < 0
 
+    def widgets(self) -> list:
+        """The replay's items, for a wrapping row shared with the compare bar."""
+        return [pn.pane.Markdown("**Replay**", margin=(0, 0, 0, 10)), self.player, self.speed,
+                self.hide]
+
     def __panel__(self):
-        return pn.FlexBox(pn.pane.Markdown("**Replay**", margin=(0, 4, 0, 10)), self.player,
-                          self.speed, self.hide, flex_wrap="wrap", align_items="center",
+        return pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",
                           sizing_mode="stretch_width")
 
 

@@ -97,13 +97,15 @@ class CompareBar(Viewer):
                       for i, c in enumerate(COLOURS)]
         _legend(loss_fig).items.extend(s.item for s in self.slots)
         w = pn.widgets
-        self.pin = w.Button(label="+ pin this run", button_type="primary", width=125, height=34)
-        self.zhu = w.Button(label="Zhu et al. Fig. 2a", button_type="default", width=150, height=34,
+        self.pin = w.Button(label="+ pin run", button_type="primary", width=90, height=34, margin=(4, 3),
+                            description="Pin the live run to compare it with others (up to 4)")
+        self.zhu = w.Button(label="Zhu Fig. 2a", button_type="default", width=105, height=34, margin=(4, 3),
                             description="Compare η = 2/8, 2/10, 2/12 from this start "
                                         "(Zhu et al. 2023, Fig. 2a)")
-        self.clear = w.Button(label="clear all", button_type="default", width=85, height=34)
-        self.chips = [w.Button(label="", width=None, visible=False, margin=(5, 4),
-                               height=34, stylesheets=[f".bk-btn {{border-left: 10px solid {c} !important;}}"])
+        self.clear = w.Button(label="clear", button_type="default", width=65, height=34, margin=(4, 3),
+                              description="Remove every compared run")
+        self.chips = [w.Button(label="", width=None, visible=False, margin=(4, 3),
+                               height=34, stylesheets=[f".bk-btn {{border-left: 10px solid {c} !important; padding: 0 8px;}}"])
                       for c in COLOURS]
         self.notice = pn.pane.Alert("", alert_type="warning", visible=False, margin=(0, 10),
                                     sizing_mode="stretch_width")
@@ -163,13 +165,23 @@ class CompareBar(Viewer):
 
     def widgets(self) -> list:
         """The bar's items, for a wrapping row (the notice goes under it: :attr:`notice`)."""
-        return [pn.pane.Markdown("**Compare**", margin=(0, 4, 0, 10)), self.pin, self.zhu,
+        return [pn.pane.Markdown("**Compare**", margin=(0, 0, 0, 10)), self.pin, self.zhu,
                 self.clear, *self.chips]
 
     def __panel__(self):
         return pn.Column(pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",
                                     sizing_mode="stretch_width"),
                          self.notice, sizing_mode="stretch_width")
+
+
+def bar(compared: CompareBar, replay) -> pn.Column:
+    """The replay and compare controls in one wrapping row, the compare notice under it."""
+    def group(items):
+        return pn.FlexBox(*items, flex_wrap="wrap", align_items="center")
+    return pn.Column(pn.FlexBox(group(replay.widgets()), group(compared.widgets()),
+                                flex_wrap="wrap", align_items="center",
+                                sizing_mode="stretch_width"),
+                     compared.notice, sizing_mode="stretch_width")
 
 
 def attach(dashboard) -> CompareBar:

@@ -137,5 +137,6 @@ class Dashboard(Viewer):
 
     def __panel__(self):
         plots_row = pn.Row(self.landscape_pane, pn.Column(*self.curve_panes))
-        return pn.Column(self.error, *self.readout.panes(), self.compare, self.replay, plots_row,
+        return pn.Column(self.error, *self.readout.panes(),
+                         views_compare.bar(self.compare, self.replay), plots_row,
                          sizing_mode="stretch_width")

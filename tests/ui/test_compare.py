@@ -29,7 +29,7 @@ def test_pin_adds_a_legend_entry_and_a_line_and_remove_takes_them_away(explorer,
     page = explorer.page
     assert rows(explorer, 0) == 0
     assert page.evaluate(ITEM, "compare0_legend")[0] is False
-    page.get_by_role("button", name="+ pin this run").click()
+    page.get_by_role("button", name="+ pin run").click()
     wait_rows(explorer, 0, 301)
     assert page.evaluate(ITEM, "compare0_legend") == [True, "η = 0.2 (as live)"]
     assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('compare0_loss').visible")
@@ -50,7 +50,7 @@ def test_pin_adds_a_legend_entry_and_a_line_and_remove_takes_them_away(explorer,
 def test_zhu_fig_2a_adds_three_runs_and_its_url_round_trips(explorer, browser, server_url):
     explorer.open(server_url + "?model=xyzw&steps=1000")
     page = explorer.page
-    page.get_by_role("button", name="Zhu et al. Fig. 2a").click()
+    page.get_by_role("button", name="Zhu Fig. 2a").click()
     for i in range(3):
         wait_rows(explorer, i, 1001)
     labels = [page.evaluate(ITEM, f"compare{i}_legend")[1] for i in range(3)]

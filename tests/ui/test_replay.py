@@ -14,13 +14,13 @@ def test_play_moves_the_cursor_line_over_time(explorer, server_url):
     explorer.open(server_url + "?steps=1000&cursor=0")
     page = explorer.page
     explorer.wait_until(f"() => ({CURSOR})() === 0")
-    page.locator("button.play").click()
+    page.get_by_role("button", name="play replay").click()
     explorer.wait_until(f"() => ({CURSOR})() > 20")
     first = page.evaluate(CURSOR)
     page.wait_for_timeout(600)
     second = page.evaluate(CURSOR)
     assert second > first
-    page.locator("button.pause").click()
+    page.get_by_role("button", name="pause replay").click()
     page.wait_for_timeout(300)
     paused = page.evaluate(CURSOR)
     page.wait_for_timeout(600)
