@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
+
 import dynamics
 
 from . import plots
@@ -28,6 +30,7 @@ PIN_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "
              "steps", "drop_step", "drop_eta", "seed")
 ZHU_ETAS = (2 / 8, 2 / 10, 2 / 12)   # Zhu et al. 2023, Fig. 2a: 2/η = 8, 10, 12
 ZHU_MODELS = ("xyzw", "x2y2")
+BUCKETS = 300   # a compared curve keeps each bucket's extremes: ≤ 4 × 300 points to repaint
 SHORT_MODEL = {"quadratic": "quadratic", "xy": "xy (degree 2)", "x2y2": "x²y² (degree 4)",
                "xyzw": "xyzw (degree 4)", "arora": "Arora toy", "picky": "picky (1-D)"}
 _DEFAULTS: dict[str, dict] = {}
@@ -261,8 +264,32 @@ def layers(result: RunResult, x_axis: str = "step", plane=None) -> dict:
     data = plots.run_data(model, result.traj, result.threshold, x_axis)
     it, steps = data["iterates"], data["threshold_steps"]
     same_plane = plane is None or tuple(model.plane) == tuple(plane)
+    curves = data["run"]
+    rows = envelope_rows([curves["loss"], curves["sharpness"]])
     return {"path": {"x": it["x"], "y": it["y"]} if same_plane else empty["path"],
             "end": ({"x": it["x"][-1:], "y": it["y"][-1:]} if same_plane and len(it["x"])
                     else empty["end"]),
-            "run": {k: data["run"][k] for k in ("t", "loss", "sharpness")},
+            "run": {k: np.asarray(curves[k])[rows] for k in ("t", "loss", "sharpness")},
             "threshold": {"t": steps["t"], "threshold": steps["threshold"]}}
+
+
+def envelope_rows(columns, buckets: int = BUCKETS) -> np.ndarray:
+    """Rows that keep every column's min and max in each of ``buckets`` runs of steps.
+
+    A line through these rows covers the same band as the full line at any width of up to
+    ``buckets`` pixels (a 2-cycle stays a band, a spike stays), with at most 4 rows a bucket
+    for two columns; short runs keep every row. Non-finite values count as extremes too.
+    """
+    n = len(columns[0])
+    if n <= 4 * buckets:
+        return np.arange(n)
+    size = -(-n // buckets)
+    pad = buckets * size - n
+    keep = [np.arange(0, n, size), [n - 1]]
+    for col in columns:
+        values = np.nan_to_num(np.asarray(col, dtype=float), nan=np.inf, posinf=np.inf)
+        blocks = np.concatenate([values, np.full(pad, values[-1])]).reshape(buckets, size)
+        start = np.arange(buckets) * size
+        keep += [start + blocks.argmin(axis=1), start + blocks.argmax(axis=1)]
+    rows = np.unique(np.concatenate(keep))
+    return rows[rows < n]

@@ -103,7 +103,9 @@ def test_compared_runs_are_the_engines_runs_and_are_frozen():
     np.testing.assert_array_equal(result.traj.loss, direct.loss)
     layers = compare.layers(result, "step", ("x", "y"))
     np.testing.assert_allclose(layers["path"]["x"], direct.params[:, 0], rtol=1e-6)
-    np.testing.assert_allclose(layers["run"]["sharpness"], direct.sharpness, rtol=1e-6)
+    steps = layers["run"]["t"].astype(int)   # a long curve keeps its envelope's rows
+    assert steps[0] == 0 and steps[-1] == len(direct.loss) - 1
+    np.testing.assert_allclose(layers["run"]["sharpness"], direct.sharpness[steps], rtol=1e-6)
     assert list(layers["threshold"]["threshold"]) == [10.0, 10.0]
     assert compare.layers(result, "step", ("x",))["path"]["x"] == []   # another plane
 
@@ -127,3 +129,21 @@ def test_labels_say_what_differs_from_the_live_run():
     assert compare.label({**live, "optimizer": "sqrt_gd"}, live) == "GD on √L"
     assert compare.label({**live, "model": "x2y2"}, live) == "x²y² (degree 4)"
     assert compare.label(live, live) == "η = 0.2 (as live)"
+
+
+def test_a_long_curve_keeps_every_buckets_extremes():
+    rng = np.random.default_rng(0)
+    n = 10_001
+    sharp = 10 + np.where(np.arange(n) % 2, 1.0, -1.0) * np.exp(-np.arange(n) / 3000)  # 2-cycle
+    sharp[4321] = 90.0   # one spike
+    loss = np.exp(-np.arange(n) / 500) * (1 + 0.1 * rng.random(n))
+    rows = compare.envelope_rows([loss, sharp])
+    assert len(rows) <= 4 * compare.BUCKETS + compare.BUCKETS + 1
+    assert rows[0] == 0 and rows[-1] == n - 1 and np.all(np.diff(rows) > 0)
+    size = -(-n // compare.BUCKETS)
+    for start in range(0, n, size):
+        inside = rows[(rows >= start) & (rows < start + size)]
+        for col in (loss, sharp):
+            assert col[inside].max() == col[start:start + size].max()
+            assert col[inside].min() == col[start:start + size].min()
+    assert list(compare.envelope_rows([loss[:500], sharp[:500]])) == list(range(500))

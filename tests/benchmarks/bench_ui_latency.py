@@ -110,7 +110,7 @@ def start_server(port: int) -> subprocess.Popen:
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/main", timeout=5)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/main", timeout=60)   # a cold first page is slow
             return proc
         except OSError:
             time.sleep(0.3)

@@ -83,6 +83,9 @@ def test_a_bad_compare_link_is_a_notice_and_the_good_runs_stay(explorer, server_
     page = explorer.page
     page.get_by_text("left out").first.wait_for(timeout=15000)
     assert page.get_by_text("eta=banana: it is not a number").count() == 1
-    wait_rows(explorer, 0, 1501)   # a name left out takes the model's default (1500 steps)
+    # a name left out takes the model's default: 1500 steps (drawn as its envelope's rows)
+    explorer.wait_until("() => { const t = Bokeh.documents[0].get_model_by_name('compare0_run')"
+                        ".data.t; return t.length > 0 && t[t.length - 1] === 1500; }",
+                        timeout=60000)
     assert rows(explorer, 1) == 0
     assert explorer.errors == []
