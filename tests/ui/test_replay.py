@@ -1,6 +1,8 @@
 """Replay in a real browser: play moves the cursor, a scrub puts it on iterate k, the URL."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode, urlparse
+
 import pytest
 
 from .conftest import ARTIFACTS
@@ -51,10 +53,14 @@ def test_scrubbing_to_k_puts_the_marker_on_iterate_k_and_the_url_has_it(explorer
     ARTIFACTS.mkdir(exist_ok=True)
     for w, h in ((1024, 768), (1400, 900)):
         context = browser.new_context(viewport={"width": w, "height": h})
-        other = type(explorer)(context.new_page()).open(url + "&compare=eta:0.25")
+        query = {**parse_qs(urlparse(url).query), "compare": ["eta:0.25"]}
+        link = urlparse(url)._replace(query=urlencode(query, doseq=True)).geturl()
+        other = type(explorer)(context.new_page()).open(link)   # the cursor and one pinned run
         other.wait_until("() => Bokeh.documents[0].get_model_by_name('cursor').data.x.length")
         assert other.column("cursor", "x") == [xs[237]]
         assert other.model("cursor_sharpness", "location") == 237
+        other.wait_until("() => Bokeh.documents[0].get_model_by_name('compare0_run')"
+                         ".data.t.length > 0", timeout=60000)
         other.page.wait_for_timeout(1000)
         other.page.screenshot(path=str(ARTIFACTS / f"replay-{w}x{h}.png"))
         assert other.errors == []
