@@ -30,7 +30,7 @@ PIN_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "
              "steps", "drop_step", "drop_eta", "seed")
 ZHU_ETAS = (2 / 8, 2 / 10, 2 / 12)   # Zhu et al. 2023, Fig. 2a: 2/η = 8, 10, 12
 ZHU_MODELS = ("xyzw", "x2y2")
-BUCKETS = 300   # a compared curve keeps each bucket's extremes: ≤ 4 × 300 points to repaint
+BUCKETS = 150   # a compared curve keeps each bucket's extremes: ≤ 4 × 150 points to repaint
 SHORT_MODEL = {"quadratic": "quadratic", "xy": "xy (degree 2)", "x2y2": "x²y² (degree 4)",
                "xyzw": "xyzw (degree 4)", "arora": "Arora toy", "picky": "picky (1-D)"}
 _DEFAULTS: dict[str, dict] = {}
