@@ -21,7 +21,13 @@ def rows(explorer, i: int) -> int:
 
 
 def wait_rows(explorer, i: int, n: int) -> None:
-    explorer.wait_until(f"() => ({LENGTH})('compare{i}_run') === {n}", timeout=60000)
+    """Until compared run i shows n iterates (a long one as its envelope's rows: last t)."""
+    if n == 0:
+        explorer.wait_until(f"() => ({LENGTH})('compare{i}_run') === 0", timeout=60000)
+        return
+    explorer.wait_until(f"() => {{ const t = Bokeh.documents[0].get_model_by_name("
+                        f"'compare{i}_run').data.t; return t[t.length - 1] === {n - 1}; }}",
+                        timeout=60000)
 
 
 def test_pin_adds_a_legend_entry_and_a_line_and_remove_takes_them_away(explorer, server_url):
@@ -83,9 +89,6 @@ def test_a_bad_compare_link_is_a_notice_and_the_good_runs_stay(explorer, server_
     page = explorer.page
     page.get_by_text("left out").first.wait_for(timeout=15000)
     assert page.get_by_text("eta=banana: it is not a number").count() == 1
-    # a name left out takes the model's default: 1500 steps (drawn as its envelope's rows)
-    explorer.wait_until("() => { const t = Bokeh.documents[0].get_model_by_name('compare0_run')"
-                        ".data.t; return t.length > 0 && t[t.length - 1] === 1500; }",
-                        timeout=60000)
+    wait_rows(explorer, 0, 1501)   # a name left out takes the model's default: 1500 steps
     assert rows(explorer, 1) == 0
     assert explorer.errors == []
