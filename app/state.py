@@ -94,9 +94,14 @@ class ExplorerState(param.Parameterized):
                             label="x-axis: step or time Σ η")
     input_error = param.String(default="", doc="Why the last value a control sent was refused "
                                "('' once any control changes); never in the URL.")
+    # compared runs and the replay position: their meaning lives in app/compare.py, app/replay.py
+    compare = param.String(default="", doc="The compared runs, in app/compare.py's URL form.")
+    cursor = param.Integer(default=-1, bounds=(-1, MAX_STEPS), label="replay step",
+                           doc="The replay cursor's step (-1: no cursor).")
 
     URL_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
-                 "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis")
+                 "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
+                 "compare", "cursor")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -287,6 +292,8 @@ def _parse(p: param.Parameter, raw):
         if value not in p.objects:
             raise ValueError("it is not one of the choices")
         return value
+    if isinstance(p, param.String):   # compare: parsed (strictly) by app/compare.py
+        return str(text)
     if isinstance(p, param.Boolean):
         if isinstance(text, bool):
             return text

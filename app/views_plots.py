@@ -20,6 +20,7 @@ from . import plots
 from .fit import keeps_window
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
+from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
 from .readout import Readout
 from .state import ExplorerState, RunResult, run
 
@@ -72,6 +73,7 @@ class Dashboard(Viewer):
         self._minima_window = None   # where minima and background are computed (it + a pad)
         self._ranges: dict = {}      # figure range -> (start, end) last set here
         state.param.watch(self._request, RUN_PARAMS)
+        self.compare, self.replay = views_compare.attach(self), replay.attach(self)
         self._draw(run(state.spec()), set(RUN_PARAMS))   # the first picture, synchronously
 
     # --- scheduling: coalesce bursts of events into one run -------------------------------
@@ -141,6 +143,8 @@ class Dashboard(Viewer):
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
             self.readout.show(result)
+            self.compare.draw(result, changed)
+            self.replay.draw(result, data)
 
     def _show_error(self, message: str) -> None:
         """``message`` in place of the verdict and numbers, or the readout back if ''."""
@@ -236,5 +240,6 @@ class Dashboard(Viewer):
         curves = pn.Column(*self.curve_panes, sizing_mode="stretch_width", styles=basis)
         plots_box = pn.FlexBox(landscape, curves, flex_wrap="wrap", align_items="flex-start",
                                sizing_mode="stretch_width")
-        return pn.Column(self.error, *self._readout_panes, plots_box,
+        return pn.Column(self.error, *self._readout_panes,
+                         views_compare.bar(self.compare, self.replay), plots_box,
                          sizing_mode="stretch_width")

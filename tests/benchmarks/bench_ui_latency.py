@@ -1,13 +1,16 @@
 """Latency of the live dashboard in a real browser: η key press -> new run on screen.
 
-Starts ``panel serve app/main.py`` on a free port, opens a 3000-step run, presses
-ArrowRight on the η slider N times and measures, in the page, the time from the keydown
-to the animation frame in which the 2/η Span *and* the trajectory, loss and sharpness
-data sources all hold the new run. Prints p50 / p90 (ms) and any console errors. Not a
-test: a figure to watch. ``--pages`` repeats the presses in fresh page loads (the spread
-between pages is part of the figure); ``EOS_SERVER_LOG=path`` keeps the server's log.
+Starts one ``panel serve`` with two apps: the explorer (``app/main.py``) and a *floor* — this
+file served as a bare Panel app whose slider only moves a Span and replaces one 3001-point
+line (below). Presses ArrowRight on the η slider N times in each and measures, in the page,
+the time from the keydown to the animation frame in which the 2/η Span *and* the watched
+data sources all hold the new values (explorer: trajectory, loss and sharpness). Reports
+p50 / p90 (ms) for the floor, the explorer, and the explorer with three compared runs pinned
+and the replay cursor on, each p50 also as a ratio to the floor's in the same run; the pages
+take turns (``--rounds``) so a busy spell of the machine falls on all of them. Not a test: a
+figure to watch. ``EOS_SERVER_LOG=path`` keeps the server's log.
 
-    .venv/bin/python tests/benchmarks/bench_ui_latency.py [--presses 40] [--steps 3000] [--pages 1]
+    .venv/bin/python tests/benchmarks/bench_ui_latency.py [--presses 40] [--steps 3000] [--rounds 2]
 """
 from __future__ import annotations
 
@@ -54,6 +57,39 @@ ARM_JS = """
 }); }
 """
 WATCHED = ["iterates", "run"]   # the trajectory; the loss and sharpness curves share "run"
+FLOOR_POINTS = 3001
+COMPARED = "steps:{steps},eta:0.25;steps:{steps},eta:0.2;steps:{steps},eta:0.1666666667"
+
+
+def floor_app():
+    """The floor: a Panel slider whose every move sets one Span and one 3001-point line.
+
+    The same slider widget and settings as the explorer's η (no debounce), the same float32
+    columns; nothing else is computed or drawn, so its latency is Panel + Bokeh's round trip.
+    """
+    import numpy as np
+    import panel as pn
+    from bokeh.models import ColumnDataSource, Span
+    from bokeh.plotting import figure
+
+    t = np.arange(FLOOR_POINTS, dtype=np.float32)
+    source = ColumnDataSource({"t": t, "y": np.zeros(FLOOR_POINTS, np.float32)}, name="run")
+    fig = figure(width=470, height=270)
+    fig.line("t", "y", source=source)
+    span = Span(dimension="width", location=10.0, name="threshold_line")
+    fig.add_layout(span)
+    slider = pn.widgets.EditableFloatSlider(name="step size η", start=0.01, end=0.5, step=0.001,
+                                            value=0.2, format="0.[0000]")
+    for part in (slider, slider._slider, slider._value_edit):
+        part._debounce = 0
+
+    def move(event):
+        eta = float(event.new)
+        span.location = 2.0 / eta
+        source.data = {"t": t, "y": np.sin(t * eta / 50).astype(np.float32)}
+
+    slider.param.watch(move, "value")
+    return pn.Row(slider, pn.pane.Bokeh(fig))
 
 
 def free_port() -> int:
@@ -63,17 +99,18 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    cmd = [str(ROOT / ".venv" / "bin" / "panel"), "serve", "app/main.py", "--port", str(port),
+    cmd = [str(ROOT / ".venv" / "bin" / "panel"), "serve", "app/main.py",
+           str(Path(__file__).relative_to(ROOT)), "--port", str(port),
            "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"]
     if not Path(cmd[0]).exists():
-        cmd[0:1] = [sys.executable, "-m", "panel"]
+        cmd[0:1] = [sys.executable, "-m", "panel"]   # ROOT: a worktree may have no .venv
     log = open(os.environ.get("EOS_SERVER_LOG", os.devnull), "w")   # the server's stderr
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
                             env=dict(os.environ))
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/main", timeout=5)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/main", timeout=60)   # a cold first page is slow
             return proc
         except OSError:
             time.sleep(0.3)
@@ -124,6 +161,8 @@ def measure(url: str, presses: int, watched: list[str], server_pid: int | None =
 def _presses(page, presses: int, watched: list[str]) -> list[float]:
     """Warm up, then time ``presses`` ArrowRight presses on the η slider (ms; -1: none seen)."""
     handle = page.get_by_role("slider", name="step size η")
+    if not watched or "iterates" not in watched:   # the floor has no accessible names
+        handle = page.locator(".noUi-handle").first
     handle.wait_for(timeout=30000)
     page.wait_for_function("() => window.Bokeh && Bokeh.documents.length > 0 && "
                            "Bokeh.documents[0].get_model_by_name('threshold_line')")
@@ -142,47 +181,59 @@ def _presses(page, presses: int, watched: list[str]) -> list[float]:
     return out
 
 
+def percentile(good: list[float], q: float) -> float:
+    return good[min(len(good) - 1, int(round(q * (len(good) - 1))))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--presses", type=int, default=40, help="per page, over all rounds")
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--watch", default=",".join(WATCHED),
-                        help="data sources that must change too (comma-separated; '' = Span only)")
-    parser.add_argument("--url", help="an already running server's page (skip starting one)")
-    parser.add_argument("--pages", type=int, default=1,
-                        help="fresh page loads, each with --presses presses")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="turns the three pages take (each a fresh page load)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"Chromium not found at {CHROMIUM}; install it (apt-get install chromium).")
-    query = f"?model=xyzw&eta=0.2&steps={args.steps}"
-    proc = None
-    if args.url:
-        url = args.url + query
-    else:
-        port = free_port()
-        proc = start_server(port)
-        url = f"http://127.0.0.1:{port}/main{query}"
+    port = free_port()
+    proc = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    explorer = f"{base}/main?model=xyzw&eta=0.2&steps={args.steps}"
+    pages = {   # name -> (url, watched sources)
+        "floor (Span + one 3001-point line)": (f"{base}/bench_ui_latency", ["run"]),
+        "explorer": (explorer, WATCHED),
+        "explorer, 3 compared runs + replay cursor": (
+            explorer + "&compare=" + COMPARED.format(steps=args.steps) + "&cursor=1500", WATCHED),
+    }
+    samples = {name: [] for name in pages}
     errors: list[str] = []
+    per_round = max(1, args.presses // args.rounds)
     try:
-        samples = measure(url, args.presses, [n for n in args.watch.split(",") if n],
-                          proc.pid if proc is not None else None, args.pages, errors)
+        measure(explorer, 0, WATCHED, proc.pid, 1, errors)   # warm-up: compile, fill caches
+        for _ in range(args.rounds):
+            for name, (url, watched) in pages.items():
+                samples[name] += measure(url, per_round, watched, None, 1, errors)
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
-    lost = [s for s in samples if s < 0]
-    good = sorted(s for s in samples if s >= 0)
-    if not good:
-        sys.exit("no update was seen after any key press")
-    p90 = good[min(len(good) - 1, int(round(0.9 * (len(good) - 1))))]
-    print(f"η key press -> 2/η line, trajectory, loss and sharpness redrawn "
-          f"({args.steps} steps, {len(good)} presses in {args.pages} page(s), "
-          f"{len(lost)} timed out)")
-    print(f"p50 {statistics.median(good):.1f} ms   p90 {p90:.1f} ms   "
-          f"min {good[0]:.1f} ms   max {good[-1]:.1f} ms")
+        proc.terminate()
+        proc.wait(timeout=20)
+    print(f"η key press -> 2/η line and watched sources redrawn ({args.steps} steps, "
+          f"{per_round} presses x {args.rounds} rounds per page, fresh page loads, one server)")
+    floor = None
+    for name, values in samples.items():
+        good = sorted(v for v in values if v >= 0)
+        lost = len(values) - len(good)
+        if not good:
+            print(f"{name}: no update seen after any key press")
+            continue
+        p50 = statistics.median(good)
+        floor = p50 if floor is None else floor
+        print(f"{name:45s} p50 {p50:6.1f} ms   p90 {percentile(good, 0.9):6.1f} ms   "
+              f"min {good[0]:6.1f}   max {good[-1]:6.1f}   {p50 / floor:4.2f}x floor"
+              + (f"   ({lost} timed out)" if lost else ""))
     if errors:
         print(f"{len(errors)} console error(s), the first: {errors[0][:300]}")
 
 
 if __name__ == "__main__":
     main()
+elif __name__.startswith("bokeh_app"):   # served by `panel serve`: the floor page
+    floor_app().servable()
