@@ -46,8 +46,8 @@ def test_a_run_without_a_model_takes_the_live_model():
 
 @pytest.mark.parametrize("bad, reason", [
     ("eta:abc", "not a number"),
-    ("eta:-1", "positive"),
-    ("eta:5000", "at most"),
+    ("eta:-1", "it must lie in (0, 0.5]"),
+    ("eta:5000", "it must lie in (0, 0.5]"),
     ("foo:1", "not a control"),
     ("eta", "not name:value"),
     ("eta:", "not name:value"),
@@ -55,7 +55,7 @@ def test_a_run_without_a_model_takes_the_live_model():
     ("model:nonsense", "not one of the choices"),
     ("model:picky,optimizer:nope", "not one of the choices"),
     ("model:xy,steps:2.5", "whole number"),
-    ("x0:1e9", "between"),
+    ("x0:1e9", "it must lie in [-1e+06, 1e+06]"),
     ("compare:eta:1", "not a control"),
 ])
 def test_a_bad_run_is_left_out_with_a_notice(bad, reason):
