@@ -24,15 +24,32 @@ class RunSpec:
     steps: int
     seed: int
     show_flow: bool
+    hyper: tuple = ()         # the optimizer's hyperparameters, in its factory's order
+    show_central_flow: bool = False
 
     @property
     def eta(self) -> float:
         return self.schedule[0][1]
 
+    def optimizer_object(self):
+        """The engine's Optimizer with these hyperparameters (ValueError if they are bad)."""
+        factory = FACTORIES.get(self.optimizer)
+        if factory is None or not self.hyper:
+            return dynamics.OPTIMIZERS[self.optimizer]
+        return factory(*self.hyper)
+
+
+# the rules with hyperparameters: name -> factory(*hyper), see dynamics/optimizers.py
+FACTORIES = {"momentum": dynamics.momentum, "rmsprop": dynamics.rmsprop, "adam": dynamics.adam}
+
 
 @dataclass
 class RunResult:
-    """What the views draw: the run, the optional flow, the 2/η per step, and the words."""
+    """What the views draw: the run, the optional flows, its threshold per iterate, the words.
+
+    ``threshold[k]`` is what step k is held to (``traj.threshold``: 2/η for GD, (2 + 2β)/η
+    for momentum, …), the last value repeated for the last iterate.
+    """
 
     spec: RunSpec | None
     traj: object = None
@@ -43,6 +60,7 @@ class RunResult:
     message: str = ""         # non-empty: the run could not be made; say why
     kind: str = ""            # what the run did: a Verdict kind (app/verdict.py)
     period: int | None = None   # of the cycle the run ends in (kind "periodic")
+    central_flow: object = None   # the central flow's Trajectory, when asked for
 
     @property
     def ok(self) -> bool:
@@ -50,17 +68,21 @@ class RunResult:
 
 
 def run(spec: RunSpec | str) -> RunResult:
-    """Simulate ``spec`` (and its gradient flow when asked); never raises."""
+    """Simulate ``spec`` (and its gradient flow, its central flow when asked); never raises."""
     if isinstance(spec, str):
         return RunResult(None, message=spec, level="danger")
     sched = [list(piece) for piece in spec.schedule]
+    eta = sched if len(sched) > 1 else spec.eta
     try:
-        traj = dynamics.simulate(spec.model, spec.init, sched if len(sched) > 1 else spec.eta,
-                                 spec.steps, optimizer=spec.optimizer, seed=spec.seed)
-        flow = None
+        opt = spec.optimizer_object()
+        traj = dynamics.simulate(spec.model, spec.init, eta, spec.steps, optimizer=opt,
+                                 seed=spec.seed)
+        flow = central = None
         if spec.show_flow and spec.optimizer != "flow":
-            flow = dynamics.simulate(spec.model, spec.init, sched if len(sched) > 1 else spec.eta,
-                                     spec.steps, optimizer="flow")
+            flow = dynamics.simulate(spec.model, spec.init, eta, spec.steps, optimizer="flow")
+        if spec.show_central_flow and spec.optimizer != "central_flow":
+            central = dynamics.simulate(spec.model, spec.init, eta, spec.steps,
+                                        optimizer="central_flow")
     except ValueError as err:
         return RunResult(spec, message=str(err), level="danger")
     except Exception as err:  # the engine failed: say so, keep serving
@@ -68,8 +90,19 @@ def run(spec: RunSpec | str) -> RunResult:
                          level="danger")
     etas = step_sizes(spec.schedule, len(traj.loss))
     v = classify(traj, etas, spec.optimizer)
-    return RunResult(spec, traj, flow, 2.0 / etas, v.sentence, v.level,
-                     kind=v.kind, period=v.period)
+    return RunResult(spec, traj, flow, per_iterate(traj.threshold, opt.threshold(etas[:1])),
+                     v.sentence, v.level, kind=v.kind, period=v.period, central_flow=central)
+
+
+def per_iterate(per_step, first) -> np.ndarray:
+    """A (n − 1,) per-step column as (n,) per iterate: the last step's value carries on.
+
+    A run that stopped at θ₀ (n = 1) has no step: its one value is ``first``.
+    """
+    per_step = np.asarray(per_step, dtype=np.float64)
+    if not len(per_step):
+        return np.asarray(first, dtype=np.float64).reshape(1)
+    return np.append(per_step, per_step[-1])
 
 
 def step_sizes(schedule, n: int) -> np.ndarray:

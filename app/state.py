@@ -31,11 +31,18 @@ LIMITS = {
     "lam1": lambda m: (-LIMIT, LIMIT), "lam2": lambda m: (-LIMIT, LIMIT),
     "steps": lambda m: (1, MAX_STEPS), "drop_step": lambda m: (0, MAX_STEPS),
     "seed": lambda m: (0, 2**31 - 1),
+    # the optimizers' hyperparameters: a decay rate β ∈ [0, 1), ε ∈ (0, 1]
+    "beta": lambda m: (0.0, 1.0), "beta1": lambda m: (0.0, 1.0), "beta2": lambda m: (0.0, 1.0),
+    "eps": lambda m: (0.0, 1.0),
 }
-OPEN_BELOW = {"eta", "drop_eta"}
+OPEN_BELOW = {"eta", "drop_eta", "eps"}
+OPEN_ABOVE = {"beta", "beta1", "beta2"}   # β = 1: a running mean that never forgets
 SYMBOLS = {"eta": "η", "drop_eta": "η after the drop", "x0": "x₀", "y0": "y₀", "z0": "z₀",
            "w0": "w₀", "lam1": "λ₁", "lam2": "λ₂", "steps": "steps", "drop_step": "drop step",
-           "seed": "seed"}
+           "seed": "seed", "beta": "β", "beta1": "β₁", "beta2": "β₂", "eps": "ε"}
+# optimizer name -> the state's names of its hyperparameters, in its factory's order
+HYPER_NAMES = {"momentum": ("beta",), "rmsprop": ("beta2", "eps"),
+               "adam": ("beta1", "beta2", "eps")}
 
 
 def fine_step(lo: float, hi: float, ticks: int = 500) -> float:
@@ -89,7 +96,17 @@ class ExplorerState(param.Parameterized):
     drop_eta = param.Number(default=0.1, softbounds=(0.001, 1.0), step=0.001,
                             label="η after the drop")
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="SGD seed")
+    beta = param.Number(default=0.9, softbounds=(0.0, 0.99), step=0.01, label="momentum β",
+                        doc="Heavy ball's decay β of the velocity; it is held to (2 + 2β)/η.")
+    beta1 = param.Number(default=0.9, softbounds=(0.0, 0.99), step=0.01, label="Adam β₁",
+                         doc="Adam's decay of the running mean of g.")
+    beta2 = param.Number(default=0.999, softbounds=(0.0, 0.9999), step=0.0001, label="β₂",
+                         doc="The decay of the running mean of g² (RMSProp's default 0.99, "
+                         "Adam's 0.999: a change of the optimizer takes its default).")
+    eps = param.Number(default=1e-8, step=None, label="ε",
+                       doc="Added to √v before dividing by it (RMSProp, Adam).")
     show_flow = param.Boolean(default=False, label="show gradient flow")
+    show_central_flow = param.Boolean(default=False, label="show central flow")
     x_axis = param.Selector(default="step", objects=["step", "time"],
                             label="x-axis: step or time Σ η")
     input_error = param.String(default="", doc="Why the last value a control sent was refused "
@@ -101,7 +118,7 @@ class ExplorerState(param.Parameterized):
 
     URL_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
-                 "compare", "cursor")
+                 "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -139,6 +156,22 @@ class ExplorerState(param.Parameterized):
     def _on_model(self):
         self.reset()
 
+    @param.depends("optimizer", watch=True, on_init=False)
+    def _on_optimizer(self):
+        """RMSProp and Adam share β₂ but not its default: a new rule takes its own."""
+        if "beta2" in HYPER_NAMES.get(self.optimizer, ()):
+            self.beta2 = self.defaults_of(self.optimizer)["beta2"]
+
+    @staticmethod
+    def defaults_of(optimizer: str) -> dict:
+        """The engine's default hyperparameters of ``optimizer`` under the state's names."""
+        names = HYPER_NAMES.get(optimizer, ())
+        return dict(zip(names, dynamics.OPTIMIZERS[optimizer].hyper))
+
+    def hyper(self) -> tuple:
+        """The current optimizer's hyperparameters, in its factory's order (() for GD)."""
+        return tuple(float(getattr(self, n)) for n in HYPER_NAMES.get(self.optimizer, ()))
+
     def reset(self, keep=frozenset()):
         """Back to the current model's defaults (λ₁, λ₂, the axis and ``keep`` are kept)."""
         m = self.model_object()
@@ -147,9 +180,12 @@ class ExplorerState(param.Parameterized):
         values = dict(eta=m.default_eta, steps=min(m.default_steps, MAX_STEPS),
                       x0=init[0], y0=init[1], z0=init[2], w0=init[3], drop_step=0,
                       drop_eta=round(m.default_eta / 2, 6), seed=0, show_flow=False,
-                      symmetric=True)
+                      show_central_flow=False, symmetric=True)
         values["optimizer"] = (m.default_optimizer if m.default_optimizer in
                                self.param.optimizer.objects else "gd")
+        rule = self.optimizer if "optimizer" in keep else values["optimizer"]
+        for name in ("momentum", "adam", rule if rule == "rmsprop" else "adam"):
+            values.update(self.defaults_of(name))   # β₂: the rule's own, else Adam's
         self.param.update(**{k: v for k, v in values.items() if k not in keep})
 
     # --- URL-shaped input -----------------------------------------------------------------
@@ -196,9 +232,11 @@ class ExplorerState(param.Parameterized):
         if bounds is not None:
             lo, hi = bounds
             below = value <= lo if name in OPEN_BELOW else value < lo
-            if below or value > hi:
+            above = value >= hi if name in OPEN_ABOVE else value > hi
+            if below or above:
                 left = "(" if name in OPEN_BELOW else "["
-                raise ValueError(f"it must lie in {left}{_number(lo)}, {_number(hi)}]")
+                right = ")" if name in OPEN_ABOVE else "]"
+                raise ValueError(f"it must lie in {left}{_number(lo)}, {_number(hi)}{right}")
         if name == "optimizer" and value not in p.objects:
             raise ValueError(f"it does not apply to the model {self.model!r}")
         if isinstance(p, param.Number) and not isinstance(p, param.Integer):
@@ -264,7 +302,8 @@ class ExplorerState(param.Parameterized):
         if problem:
             return problem
         return RunSpec(self.model_object(), self.optimizer, self.schedule(), self.start(),
-                       int(self.steps), int(self.seed), bool(self.show_flow))
+                       int(self.steps), int(self.seed), bool(self.show_flow), self.hyper(),
+                       bool(self.show_central_flow))
 
     def run(self) -> RunResult:
         return run(self.spec())

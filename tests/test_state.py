@@ -206,7 +206,7 @@ def test_run_never_raises_on_a_message():
 
 # --- one gate for links and controls: the table of limits, float noise, refusals ----------
 
-from app.state import LIMITS, fine_step, snap  # noqa: E402
+from app.state import LIMITS, OPEN_ABOVE, fine_step, snap  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(LIMITS))
@@ -215,8 +215,9 @@ def test_links_and_controls_share_the_limits(name):
     for model in dynamics.MODELS:
         state = ExplorerState(model=model)
         lo, hi = state.limits(name)
-        inside = hi   # the top end is allowed on every entry
-        outside = hi * 1.5 + 1
+        # the top end is allowed on every entry but a decay rate β (β < 1)
+        inside = hi - 0.001 if name in OPEN_ABOVE else hi
+        outside = hi if name in OPEN_ABOVE else hi * 1.5 + 1
         for path in ("link", "control"):
             fresh = ExplorerState(model=model)
             before = getattr(fresh, name)
@@ -298,3 +299,44 @@ def test_every_url_value_is_short():
         state = ExplorerState(model=name)
         for key, text in state.query().items():
             assert len(text) <= 14, (name, key, text)
+
+
+# --- the optimizers' hyperparameters ----------------------------------------------------
+
+def test_hyperparameters_default_to_the_engines_and_follow_the_rule():
+    """β, β₁, β₂, ε start at the factories' defaults; RMSProp takes its own β₂ = 0.99."""
+    state = ExplorerState()
+    assert (state.beta, state.beta1, state.beta2, state.eps) == (0.9, 0.9, 0.999, 1e-8)
+    state.optimizer = "rmsprop"
+    assert state.hyper() == dynamics.OPTIMIZERS["rmsprop"].hyper == (0.99, 1e-8)
+    state.optimizer = "adam"
+    assert state.hyper() == dynamics.OPTIMIZERS["adam"].hyper == (0.9, 0.999, 1e-8)
+    state.optimizer = "gd"
+    assert state.hyper() == ()
+    assert ExplorerState(optimizer="rmsprop").beta2 == 0.99
+
+
+def test_hyperparameters_travel_in_the_link_and_the_spec():
+    state = ExplorerState()
+    assert state.apply_query({"optimizer": "rmsprop", "beta2": "0.9", "eps": "1e-3",
+                              "show_central_flow": "true"}) == []
+    assert (state.beta2, state.eps, state.show_central_flow) == (0.9, 1e-3, True)
+    spec = state.spec()
+    assert spec.hyper == (0.9, 1e-3) and spec.show_central_flow
+    hash(spec)   # still a frozen, hashable snapshot
+    opt = spec.optimizer_object()
+    assert opt.name == "rmsprop" and opt.hyper == (0.9, 1e-3)
+    again = ExplorerState()
+    assert again.apply_query(state.query()) == []
+    assert again.query() == state.query() and again.spec().hyper == (0.9, 1e-3)
+
+
+@pytest.mark.parametrize("name, bad, says", [
+    ("beta", "1", "[0, 1)"), ("beta1", "-0.1", "[0, 1)"), ("beta2", "1.5", "[0, 1)"),
+    ("eps", "0", "(0, 1]"), ("eps", "-1e-8", "(0, 1]")])
+def test_hyperparameters_out_of_range_are_refused_with_the_interval(name, bad, says):
+    state = ExplorerState(optimizer="adam")
+    before = getattr(state, name)
+    [notice] = state.apply_query({name: bad})
+    assert says in notice and getattr(state, name) == before
+    assert says in state.set_from_control(name, bad) and getattr(state, name) == before
