@@ -30,6 +30,9 @@ LANDSCAPE_HEIGHT = 560
 CURVE_HEIGHT = 290
 MIN_WIDTH = 420   # below this a plot is too cramped to read: the layout stacks instead
 TOOLS = "pan,wheel_zoom,box_zoom,reset,save"
+# the central flow (Cohen, Damian et al. 2024): sky blue, dash-dotted, on every plot
+CENTRAL_FLOW = dict(color=SKY, line_width=3, line_dash="dashdot")
+RAW_SHARPNESS = dict(color=GREEN, line_width=1.5, alpha=0.3)   # beside a preconditioned one
 
 
 def _style(fig) -> None:
@@ -106,7 +109,7 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
     fig = figure(sizing_mode="stretch_width", height=height, min_width=MIN_WIDTH,
                  x_range=Range1d(0, 1), y_range=Range1d(0, 1), tools=TOOLS, active_scroll=None,
                  title="Landscape — click to set the start")
-    src = {n: _empty("x", "y") for n in ("start", "flow", "curve")}
+    src = {n: _empty("x", "y") for n in ("start", "flow", "central_flow", "curve")}
     src["iterates"] = _empty("x", "y", "step")
     src["manifold"] = _empty("x", "y", "sharpness")
     src["manifold"].data["color"] = np.zeros(0, dtype=np.uint32)   # packed RGBA (canvas.rgba)
@@ -124,6 +127,8 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
                            line_width=1.5, alpha=0.7, color="color",
                            view=CDSView(filter=filters["manifold_unstable"]))
     flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
+    central = fig.line("x", "y", source=src["central_flow"], name="central_flow_line",
+                       **CENTRAL_FLOW)
     fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
     iterates = fig.scatter("x", "y", source=src["iterates"], size=6, line_color=None,
@@ -143,14 +148,18 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
     items = [("minima, S ≤ 2/η: GD can settle", _stand_in(fig, settles, **flattest)),
              ("minima, S > 2/η: too sharp", _stand_in(fig, unstable, **flattest)),
              ("iterates (darker = later)", _stand_in(fig, iterates, fill_color=first_step)),
-             ("start", _stand_in(fig, start)), ("gradient flow", _stand_in(fig, flow))]
+             ("start", _stand_in(fig, start)), ("gradient flow", _stand_in(fig, flow)),
+             ("central flow", _stand_in(fig, central))]
     fig.add_layout(ColorBar(color_mapper=sharp_map, title="sharpness of minimum", width=12,
                             title_text_font_size=FONT["ticks"],
                             major_label_text_font_size=FONT["ticks"]), "right")
     entries = _legend(fig, items, place="below", ncols=2)
     _style(fig)
-    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]]},
+    canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]],
+                                     "central_flow": [entries["central flow"]]},
                     {"manifold": ("sharpness", sharp_map)}, filters)
+    canvas.minima_legends = (entries["minima, S ≤ 2/η: GD can settle"],
+                             entries["minima, S > 2/η: too sharp"])   # renamed per rule
     canvas.step_map, canvas.sharp_map, canvas.loss_map = step_map, sharp_map, loss_map
     canvas.manifold_glyphs = (settles.glyph, unstable.glyph)
     canvas.iterate_hover = iterate_hover
@@ -266,7 +275,8 @@ def _run_lines(fig, kind: str, src, colour):
 def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
     """Loss (log y) and sharpness against step/time, sharing one source per run and x-range."""
     src = {"run": _empty("t", "loss", "sharpness"), "threshold_steps": _empty("t", "threshold"),
-           "flow_run": _empty("t", "loss", "sharpness")}
+           "flow_run": _empty("t", "loss", "sharpness"), "run_raw": _empty("t", "sharpness"),
+           "central_flow_run": _empty("t", "loss", "sharpness")}
     x_range = DataRange1d(range_padding=0.02)
     spans = {"eos": [], "threshold_line": [], "drop": []}
     labels, notes, entries, hovers, figs = {"drop_label": []}, {}, {}, [], []
@@ -281,10 +291,15 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
                         name="threshold_line")
             fig.add_layout(line)
             spans["threshold_line"].append(line)
-            items.append(("2/η", _stand_in(fig, staircase)))
+            items.append(("threshold 2/η", _stand_in(fig, staircase)))
+            # the raw λ_max(H), faint, under a preconditioned λ_max(P⁻¹H) (empty otherwise)
+            raw = fig.line("t", "sharpness", source=src["run_raw"], name="raw_sharpness_line",
+                           **RAW_SHARPNESS)
         even, odd = _run_lines(fig, kind, src, colour)
         flow = fig.line("t", kind, source=src["flow_run"], color=BLUE, line_width=3,
                         line_dash="dashed")
+        central = fig.line("t", kind, source=src["central_flow_run"],
+                           name=f"central_flow_{kind}_line", **CENTRAL_FLOW)
         eos = Span(dimension="height", line_dash="dotted", line_color="black", line_width=2,
                    name=f"eos_{kind}")
         drop = Span(dimension="height", line_dash="dashdot", line_color=PURPLE, line_width=2,
@@ -303,19 +318,29 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
         items += [(f"{name}: even steps", _stand_in(fig, even)),
                   ("odd steps", _stand_in(fig, odd)),
                   ("S first reaches 2/η", _span_stand_in(fig, [eos])),
-                  ("gradient flow", _stand_in(fig, flow))]
+                  ("gradient flow", _stand_in(fig, flow)),
+                  ("central flow", _stand_in(fig, central))]
+        if kind == "sharpness":
+            items.append(("raw sharpness λ_max(H)", _stand_in(fig, raw)))
         entries[kind] = _legend(fig, items, place="above", ncols=3)
         fmt = "{0.000e}" if kind == "loss" else "{0.000}"
-        hover = HoverTool(renderers=[even, odd, flow], mode="mouse", name=f"{kind}_hover",
+        hover = HoverTool(renderers=[even, odd, flow, central], mode="mouse",
+                          name=f"{kind}_hover",
                           tooltips=[("step", "$index"), (kind, f"@{kind}{fmt}")])
         fig.add_tools(hover)
         hovers.append(hover)
         _style(fig)
         figs.append(fig)
     flow_items = [entries[k]["gradient flow"] for k in ("loss", "sharpness")]
-    canvas = Canvas(figs, src, spans, {"flow_run": flow_items}, labels=labels)
+    central_items = [entries[k]["central flow"] for k in ("loss", "sharpness")]
+    canvas = Canvas(figs, src, spans, {"flow_run": flow_items, "central_flow_run": central_items,
+                                       "run_raw": [entries["sharpness"]["raw sharpness λ_max(H)"]]},
+                    labels=labels)
     canvas.loss_figure, canvas.sharpness_figure = figs
     canvas.run_legend = entries["loss"]["GD: even steps"]   # renamed after the update rule
+    # renamed after the rule's threshold and the sharpness it is held through (rules.py)
+    canvas.threshold_legend = entries["sharpness"]["threshold 2/η"]
+    canvas.sharpness_legend = entries["sharpness"]["sharpness: even steps"]
     canvas.eos_legends = [entries[k]["S first reaches 2/η"] for k in ("loss", "sharpness")]
     canvas.notes = notes
     canvas.hovers = hovers

@@ -17,6 +17,7 @@ from holoviews.operation import interpolate_curve
 import dynamics
 
 from .fit import Range, fit_window, robust_range
+from .rules import preconditioned, sharpness_name, threshold_formula
 from .verdict import eos_step
 
 LOSS_FLOOR = 1e-32        # log axes cannot show L = 0; draw it here
@@ -105,28 +106,51 @@ def marker_stride(n: int) -> int:
     return k if k % 2 else k + 1
 
 
+def held_sharpness(traj) -> tuple[np.ndarray, bool]:
+    """(the sharpness the run is held to, per iterate; whether it is the preconditioned one).
+
+    RMSProp and Adam are held through λ_max(P⁻¹H) (``traj.effective_sharpness``, one per
+    step; the last iterate repeats the last step's); every other rule through λ_max(H).
+    """
+    sharp = np.asarray(traj.sharpness, dtype=float)
+    name = getattr(traj, "optimizer", "gd")
+    effective = getattr(traj, "effective_sharpness", None)
+    if name not in dynamics.OPTIMIZERS or not preconditioned(name) or effective is None:
+        return sharp, False
+    effective = np.asarray(effective, dtype=float)
+    if not len(effective):
+        return sharp, True   # a run that stopped at θ₀ took no step to precondition
+    return np.append(effective, effective[-1]), True
+
+
 def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     """Iterates in the plane, the curves against step/time, and the two line positions.
 
-    ``threshold`` is 2/η at each iterate; ``threshold_steps`` is its staircase (one point
-    where η starts or changes, one at the end), ``threshold_line`` its first value (the
-    Span), ``eos`` where the sharpness first rises to it, ``markers`` the iterates drawn
-    as dots, ``drop`` where η changes (NaN: never) and ``drop_label`` what it says there.
+    ``threshold`` is what each iterate's step is held to (2/η for GD); ``threshold_steps``
+    is its staircase (one point where η starts or changes, one at the end),
+    ``threshold_line`` its first value (the Span), ``eos`` where the held sharpness first
+    rises to it, ``markers`` the iterates drawn as dots, ``drop`` where η changes (NaN:
+    never) and ``drop_label`` what it says there. For RMSProp and Adam ``run.sharpness`` is
+    the preconditioned sharpness λ_max(P⁻¹H) and ``run_raw`` the raw λ_max(H) (else empty).
     """
     xs, ys = plane_coords(model, traj.params, traj.loss)
     ts = x_values(traj, x_axis)
     threshold = np.asarray(threshold, dtype=float)[: len(ts)]
-    k = eos_step(traj.sharpness, threshold)
+    held, is_preconditioned = held_sharpness(traj)
+    k = eos_step(held, threshold)
     steps = np.flatnonzero(np.diff(threshold, prepend=np.nan) != 0)
     steps = np.append(steps, len(ts) - 1) if len(ts) > 1 else steps
+    raw = (_wire(t=ts, sharpness=traj.sharpness) if is_preconditioned
+           else _wire(t=np.zeros(0), sharpness=np.zeros(0)))
     return {
         "iterates": _wire(x=xs, y=ys, step=np.arange(len(xs))),
         "markers": range(0, len(xs), marker_stride(len(xs))),
-        "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=traj.sharpness),
+        "run": _wire(t=ts, loss=np.maximum(traj.loss, LOSS_FLOOR), sharpness=held),
+        "run_raw": raw,
         "threshold_steps": _wire(t=ts[steps], threshold=threshold[steps]),
         "threshold_line": float(threshold[0]) if len(threshold) else np.nan,
         "eos": float(ts[k]) if k is not None else np.nan,
-        **drop_data(ts, threshold),
+        **drop_data(ts, threshold, getattr(traj, "eta", None)),
     }
 
 
@@ -156,31 +180,44 @@ def parity_line(values, parity: int, log: bool = False) -> np.ndarray:
     return out
 
 
-def drop_data(ts, threshold) -> dict:
-    """The first step-size change: where (``drop``) and what (``drop_label``: "η 0.2 → 0.1")."""
+def drop_data(ts, threshold, etas=None) -> dict:
+    """The first step-size change: where (``drop``) and what (``drop_label``: "η 0.2 → 0.1").
+
+    ``etas`` are the step sizes per step (``traj.eta``); without them η is read back from a
+    threshold 2/η.
+    """
     changes = np.flatnonzero(np.diff(threshold) != 0) + 1
     if len(changes) == 0:
         return {"drop": np.nan, "drop_label": {"x": np.nan, "text": ""}}
     k = int(changes[0])
-    before, after = 2.0 / threshold[k - 1], 2.0 / threshold[k]
+    etas = np.asarray(etas if etas is not None else (), dtype=float)
+    if len(etas) >= k + 1:
+        before, after = etas[k - 1], etas[k]
+    else:
+        before, after = 2.0 / threshold[k - 1], 2.0 / threshold[k]
     return {"drop": float(ts[k]),
             "drop_label": {"x": float(ts[k]), "text": f"η {before:.4g} → {after:.4g}"}}
 
 
-def curve_ranges(traj, threshold, flow=None) -> dict[str, Range]:
+def curve_ranges(traj, threshold, flow=None, central_flow=None) -> dict[str, Range]:
     """y-ranges of the loss (log) and sharpness plots, robust to an early spike.
 
-    The sharpness range always holds 2/η; the flow's curve, when shown, joins the robust
-    part of each range (it is smooth, no spike to clip).
+    The sharpness range always holds the threshold; the flows' curves, when shown, join the
+    robust part of each range (they are smooth, no spike to clip), and so does the raw
+    sharpness drawn faint beside a preconditioned one.
     """
     loss = np.maximum(np.asarray(traj.loss, dtype=float), LOSS_FLOOR)
+    held, is_preconditioned = held_sharpness(traj)
     extra_loss, extra_sharp = [], [np.asarray(threshold, dtype=float)]
-    if flow is not None:
-        extra_loss.append(np.maximum(np.asarray(flow.loss, dtype=float), LOSS_FLOOR))
-        extra_sharp.append(np.asarray(flow.sharpness, dtype=float))
+    if is_preconditioned:
+        extra_sharp.append(np.asarray(traj.sharpness, dtype=float))
+    for other in (flow, central_flow):
+        if other is not None:
+            extra_loss.append(np.maximum(np.asarray(other.loss, dtype=float), LOSS_FLOOR))
+            extra_sharp.append(np.asarray(other.sharpness, dtype=float))
     return {"loss_range": robust_range(loss, np.concatenate([np.zeros(0), *extra_loss]),
                                        log=True),
-            "sharpness_range": robust_range(traj.sharpness, np.concatenate(extra_sharp))}
+            "sharpness_range": robust_range(held, np.concatenate(extra_sharp))}
 
 
 def run_window(model, traj) -> tuple:
@@ -191,16 +228,21 @@ def run_window(model, traj) -> tuple:
     return fit_window(xs, None if len(model.plane) == 1 else ys, model.window)
 
 
-def flow_data(model, flow, x_axis: str = "step") -> dict:
-    """The gradient flow in the plane and against step/time (empty when not shown)."""
+def flow_data(model, flow, x_axis: str = "step", name: str = "flow") -> dict:
+    """A flow in the plane and against step/time (empty when not shown).
+
+    ``name`` names the layers: ``flow``/``flow_run`` for the gradient flow,
+    ``central_flow``/``central_flow_run`` for the central flow.
+    """
     if flow is None:
         empty = np.zeros(0)
-        return {"flow": _wire(x=empty, y=empty),
-                "flow_run": _wire(t=empty, loss=empty, sharpness=empty)}
+        return {name: _wire(x=empty, y=empty),
+                f"{name}_run": _wire(t=empty, loss=empty, sharpness=empty)}
     xs, ys = plane_coords(model, flow.params, flow.loss)
-    return {"flow": _wire(x=xs, y=ys),
-            "flow_run": _wire(t=x_values(flow, x_axis), loss=np.maximum(flow.loss, LOSS_FLOOR),
-                              sharpness=flow.sharpness)}
+    return {name: _wire(x=xs, y=ys),
+            f"{name}_run": _wire(t=x_values(flow, x_axis),
+                                 loss=np.maximum(flow.loss, LOSS_FLOOR),
+                                 sharpness=flow.sharpness)}
 
 
 def start_data(model, start) -> dict:
@@ -216,8 +258,9 @@ def _plane_dims(model):
     return x, y
 
 
-def landscape(model, traj=None, threshold=None, flow=None, start=None) -> dict:
-    """The plane as elements: log-loss image (or L(x)), minima, iterates, start, flow."""
+def landscape(model, traj=None, threshold=None, flow=None, start=None,
+              central_flow=None) -> dict:
+    """The plane as elements: log-loss image (or L(x)), minima, iterates, start, flows."""
     x, y = _plane_dims(model)
     layers = {}
     back = background_data(model)
@@ -248,6 +291,9 @@ def landscape(model, traj=None, threshold=None, flow=None, start=None) -> dict:
     if flow is not None:
         cols = flow_data(model, flow)["flow"]
         layers["flow"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="gradient flow")
+    if central_flow is not None:
+        cols = flow_data(model, central_flow, name="central_flow")["central_flow"]
+        layers["central_flow"] = hv.Path([(cols["x"], cols["y"])], [x, y], label="central flow")
     return layers
 
 
@@ -266,34 +312,51 @@ def _parity_curves(run: dict, kind: str, t, dim, log: bool = False) -> dict:
             for parity, (suffix, name) in enumerate((("", "even"), ("_odd", "odd")))}
 
 
-def loss_curves(model, traj, threshold, flow=None, x_axis: str = "step") -> dict:
-    """Loss (log axis) against step/time, the flow's, and a dotted line where S first hits 2/η."""
+def _flow_curves(model, kind: str, t, dim, x_axis: str, flow, central_flow) -> dict:
+    """``kind`` of the gradient flow and the central flow, those given."""
+    layers = {}
+    for name, label, f in (("flow", "gradient flow", flow),
+                           ("central_flow", "central flow", central_flow)):
+        if f is not None:
+            cols = flow_data(model, f, x_axis, name=name)[f"{name}_run"]
+            layers[f"{name}_{kind}"] = hv.Curve((cols["t"], cols[kind]), t, dim, label=label)
+    return layers
+
+
+def loss_curves(model, traj, threshold, flow=None, x_axis: str = "step",
+                central_flow=None) -> dict:
+    """Loss (log axis) against step/time, the flows', and a dotted line where S first hits
+    the threshold."""
     data = run_data(model, traj, threshold, x_axis)
     t, loss = _t_dim(x_axis), hv.Dimension("loss", label="loss L")
     run = data["run"]
     layers = {**_parity_curves(run, "loss", t, loss, log=True), "eos": hv.VLine(data["eos"])}
-    if flow is not None:
-        f = flow_data(model, flow, x_axis)["flow_run"]
-        layers["flow_loss"] = hv.Curve((f["t"], f["loss"]), t, loss, label="gradient flow")
-    return layers
+    return {**layers, **_flow_curves(model, "loss", t, loss, x_axis, flow, central_flow)}
 
 
-def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step") -> dict:
-    """Sharpness against step/time with 2/η: a line (HLine) and, after a drop, a staircase."""
+def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step",
+                     central_flow=None) -> dict:
+    """Sharpness against step/time with the rule's threshold (2/η for GD, named by its
+    formula): a line (HLine) and, after a drop, a staircase. For RMSProp and Adam the
+    curves are the preconditioned sharpness λ_max(P⁻¹H), and ``raw_sharpness`` is λ_max(H)."""
     data = run_data(model, traj, threshold, x_axis)
-    t, sharp = _t_dim(x_axis), hv.Dimension("sharpness", label="sharpness S")
+    rule = getattr(traj, "optimizer", "gd")
+    rule = rule if rule in dynamics.OPTIMIZERS else "gd"
+    t = _t_dim(x_axis)
+    sharp = hv.Dimension("sharpness", label=sharpness_name(rule))
     run = data["run"]
     steps = data["threshold_steps"]
+    formula = threshold_formula(rule)
     layers = {**_parity_curves(run, "sharpness", t, sharp),
               "threshold": interpolate_curve(hv.Curve((steps["t"], steps["threshold"]), t, sharp,
-                                                      label="2/η"), interpolation="steps-post"),
+                                                      label=f"threshold {formula}"),
+                                             interpolation="steps-post"),
               "threshold_line": hv.HLine(data["threshold_line"]),
               "eos": hv.VLine(data["eos"])}
-    if flow is not None:
-        f = flow_data(model, flow, x_axis)["flow_run"]
-        layers["flow_sharpness"] = hv.Curve((f["t"], f["sharpness"]), t, sharp,
-                                            label="gradient flow")
-    return layers
+    if len(data["run_raw"]["t"]):
+        layers["raw_sharpness"] = hv.Curve((data["run_raw"]["t"], data["run_raw"]["sharpness"]),
+                                           t, sharp, label="raw sharpness λ_max(H)")
+    return {**layers, **_flow_curves(model, "sharpness", t, sharp, x_axis, flow, central_flow)}
 
 
 def overlay(layers: dict) -> hv.Overlay:

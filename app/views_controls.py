@@ -8,7 +8,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from .about import formula_lines
-from .state import ExplorerState, fine_step
+from .state import HYPER_NAMES, ExplorerState, fine_step
 
 
 def bind(widget, state: ExplorerState, name: str):
@@ -81,6 +81,13 @@ class Controls(Viewer):
         self.optimizer = w.Select.from_param(state.param.optimizer, name="optimizer",
                                              sizing_mode="stretch_width")
         self.eta = live(bind(w.EditableFloatSlider(name="step size η", **slider), state, "eta"))
+        # the rule's hyperparameters, each shown only for the rules that have it
+        self.hyper = {n: live(bind(w.EditableFloatSlider(name=p[n].label, start=lo, end=hi,
+                                                         step=p[n].step, **slider), state, n))
+                      for n, (lo, hi) in (("beta", (0.0, 0.99)), ("beta1", (0.0, 0.99)),
+                                          ("beta2", (0.0, 0.9999)))}
+        self.hyper["eps"] = bind(w.FloatInput(name="ε (added to √v)", step=1e-8,
+                                              sizing_mode="stretch_width"), state, "eps")
         self.starts = {n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider), state, n))
                        for n in ("x0", "y0", "z0", "w0")}
         self.symmetric = w.Checkbox.from_param(state.param.symmetric)
@@ -97,6 +104,7 @@ class Controls(Viewer):
         self.seed = bind(w.IntInput(name=p.seed.label, sizing_mode="stretch_width"),
                          state, "seed")
         self.show_flow = w.Checkbox.from_param(state.param.show_flow)
+        self.show_central_flow = w.Checkbox.from_param(state.param.show_central_flow)
         self.x_axis = w.RadioButtonGroup.from_param(state.param.x_axis, name="x-axis",
                                                     button_type="default",
                                                     sizing_mode="stretch_width")
@@ -137,15 +145,18 @@ class Controls(Viewer):
         for widget in self.lams.values():
             widget.visible = s.model == "quadratic"
         self.seed.visible = dynamics.OPTIMIZERS[s.optimizer].stochastic
+        names = HYPER_NAMES.get(s.optimizer, ())
+        for name, widget in self.hyper.items():
+            widget.visible = name in names
 
     def __panel__(self):
         starts = [self.starts["x0"], self.starts["y0"], self.symmetric, self.starts["z0"],
                   self.starts["w0"]]
         return pn.Column(
-            self.model, self.formula, *self.lams.values(), self.optimizer, self.eta,
-            *starts, self.steps,
+            self.model, self.formula, *self.lams.values(), self.optimizer,
+            *self.hyper.values(), self.eta, *starts, self.steps,
             pn.pane.Markdown("**Step-size drop** (at step k, η → η₁)", margin=(10, 10, 0, 10)),
             pn.Row(self.drop_step, self.drop_eta, sizing_mode="stretch_width"),
-            self.seed, self.show_flow, self.x_axis, self.reset,
+            self.seed, self.show_flow, self.show_central_flow, self.x_axis, self.reset,
             sizing_mode="stretch_width",
         )

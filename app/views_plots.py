@@ -16,7 +16,7 @@ from panel.viewable import Viewer
 
 import dynamics
 
-from . import plots
+from . import plots, rules
 from .fit import keeps_window
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
@@ -25,7 +25,8 @@ from .readout import Readout
 from .state import ExplorerState, RunResult, run
 
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
-              "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis"]
+              "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
+              "beta", "beta1", "beta2", "eps", "show_central_flow"]
 
 
 LIGHT_WORK = 5000   # steps × parameters below which a run takes a few ms
@@ -35,7 +36,18 @@ BACKGROUND_RESOLUTION = 200   # the shape the compile cache already holds
 
 
 def _light(spec) -> bool:
-    return not spec.show_flow and spec.steps * len(spec.init) <= 4 * LIGHT_WORK
+    """A run of a few ms: no ODE solve (gradient or central flow) and not many steps."""
+    return (not spec.show_flow and not spec.show_central_flow
+            and spec.steps * len(spec.init) <= 4 * LIGHT_WORK)
+
+
+def _minima_threshold(result: RunResult) -> float:
+    """Where the landscape splits its minima: the rule's own threshold at the last step when
+    it holds the raw sharpness (2/η, (2 + 2β)/η), else GD's 2/η (RMSProp's and Adam's limit
+    depends on their preconditioner, which a minimum alone does not fix)."""
+    if rules.preconditioned(result.spec.optimizer):
+        return 2.0 / float(result.traj.eta[-1]) if len(result.traj.eta) else 2.0 / result.spec.eta
+    return float(result.threshold[-1])
 
 
 class Dashboard(Viewer):
@@ -123,11 +135,14 @@ class Dashboard(Viewer):
             self.landscape.step_map.high = max(len(traj.loss) - 1, 1)
             data = plots.run_data(model, traj, threshold, x_axis)
             data.update(plots.flow_data(model, flow, x_axis))
-            data.update(plots.manifold_data(model, float(threshold[-1]), self._minima_window))
+            data.update(plots.flow_data(model, result.central_flow, x_axis, name="central_flow"))
+            data.update(plots.manifold_data(model, _minima_threshold(result),
+                                            self._minima_window))
             data.update(plots.start_data(model, result.spec.init))
             self.landscape.push(data)
             self.curves.push(data)
-            self._show_ranges(plots.curve_ranges(traj, threshold, flow))
+            self._show_ranges(plots.curve_ranges(traj, threshold, flow, result.central_flow))
+            self._name_rule(result.spec.optimizer)
             has_eos = bool(np.isfinite(data["eos"]))
             for item in self.curves.eos_legends:
                 if item.visible != has_eos:
@@ -145,6 +160,31 @@ class Dashboard(Viewer):
             self.readout.show(result)
             self.compare.draw(result, changed)
             self.replay.draw(result, data)
+
+    def _name_rule(self, optimizer: str) -> None:
+        """Legends and the sharpness axis name the rule's threshold and held sharpness."""
+        formula, held = rules.threshold_formula(optimizer), rules.sharpness_name(optimizer)
+        pre = rules.preconditioned(optimizer)
+        labels = [(self.curves.threshold_legend, f"threshold {formula}"),
+                  (self.curves.sharpness_legend,
+                   f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}: even steps")]
+        reach = "first reaches the threshold" if pre else f"S first reaches {formula}"
+        labels += [(item, reach) for item in self.curves.eos_legends]
+        settles, unstable = self.landscape.minima_legends
+        if rules.preconditioned(optimizer) or formula == "2/η":
+            labels += [(settles, "minima, S ≤ 2/η: GD can settle"),
+                       (unstable, "minima, S > 2/η: too sharp")]
+        else:
+            rule = dynamics.OPTIMIZERS[optimizer].title.split(" (")[0]
+            labels += [(settles, f"minima, S ≤ {formula}: {rule} can settle"),
+                       (unstable, f"minima, S > {formula}: too sharp")]
+        for item, text in labels:
+            if item.label != value(text):
+                item.label = value(text)
+        axis = self.curves.sharpness_figure.yaxis[0]
+        axis_label = "preconditioned sharpness" if pre else "sharpness S"
+        if axis.axis_label != axis_label:
+            axis.axis_label = axis_label
 
     def _show_error(self, message: str) -> None:
         """``message`` in place of the verdict and numbers, or the readout back if ''."""
@@ -218,7 +258,7 @@ class Dashboard(Viewer):
             with pn.io.hold(self._doc):
                 self._show_landscape(self._result, force=True)
                 data = plots.manifold_data(self._result.spec.model,
-                                           float(self._result.threshold[-1]),
+                                           _minima_threshold(self._result),
                                            self._minima_window)
                 self.landscape.push(data)
 
