@@ -28,6 +28,11 @@ def threshold_formula(optimizer) -> str:
     return text
 
 
+def compact_formula(optimizer) -> str:
+    """:func:`threshold_formula` without spaces, for a legend: '(2+2β₁)/((1−β₁)η)'."""
+    return threshold_formula(optimizer).replace(" ", "")
+
+
 def preconditioned(optimizer) -> bool:
     """True for RMSProp and Adam: held through λ_max(P⁻¹H), not λ_max(H)."""
     return _rule(optimizer).preconditioner_fn is not None

@@ -163,28 +163,30 @@ class Dashboard(Viewer):
 
     def _name_rule(self, optimizer: str) -> None:
         """Legends and the sharpness axis name the rule's threshold and held sharpness."""
-        formula, held = rules.threshold_formula(optimizer), rules.sharpness_name(optimizer)
-        pre = rules.preconditioned(optimizer)
+        formula, pre = rules.compact_formula(optimizer), rules.preconditioned(optimizer)
         labels = [(self.curves.threshold_legend, f"threshold {formula}"),
                   (self.curves.sharpness_legend,
                    f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}: even steps")]
         reach = "first reaches the threshold" if pre else f"S first reaches {formula}"
         labels += [(item, reach) for item in self.curves.eos_legends]
         settles, unstable = self.landscape.minima_legends
-        if rules.preconditioned(optimizer) or formula == "2/η":
+        if pre or formula == "2/η":   # RMSProp's, Adam's limit at a minimum depends on P
             labels += [(settles, "minima, S ≤ 2/η: GD can settle"),
                        (unstable, "minima, S > 2/η: too sharp")]
         else:
-            rule = dynamics.OPTIMIZERS[optimizer].title.split(" (")[0]
-            labels += [(settles, f"minima, S ≤ {formula}: {rule} can settle"),
+            labels += [(settles, f"minima, S ≤ {formula}: can settle"),
                        (unstable, f"minima, S > {formula}: too sharp")]
         for item, text in labels:
             if item.label != value(text):
                 item.label = value(text)
-        axis = self.curves.sharpness_figure.yaxis[0]
+        fig = self.curves.sharpness_figure
         axis_label = "preconditioned sharpness" if pre else "sharpness S"
-        if axis.axis_label != axis_label:
-            axis.axis_label = axis_label
+        if fig.yaxis[0].axis_label != axis_label:
+            fig.yaxis[0].axis_label = axis_label
+        ncols = 2 if pre else 3   # λ_max(P⁻¹H)'s longer names fit the plot's width in two
+        for legend in fig.legend:
+            if legend.ncols != ncols:
+                legend.ncols = ncols
 
     def _show_error(self, message: str) -> None:
         """``message`` in place of the verdict and numbers, or the readout back if ''."""
