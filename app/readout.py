@@ -45,14 +45,13 @@ class Readout:
         held, pre = held_sharpness(traj)   # RMSProp, Adam: λ_max(P⁻¹H), the one held
         s_final = float(held[-1])
         relation = "&lt;" if s_final < final_threshold else "≥"
-        formula = escape(rules.threshold_formula(result.spec.optimizer))
-        name = ("preconditioned sharpness</b> λ_max(P⁻¹H)" if pre else "sharpness</b>")
-        raw = f" (raw {float(traj.sharpness[-1]):.4g})" if pre else ""
+        formula = escape(rules.compact_formula(result.spec.optimizer))
+        name = "λ_max(P⁻¹H)</b>" if pre else "sharpness</b>"   # two lines at 1024 px
         where = ", ".join(f"{n} = {v:.4g}" for n, v in
                           zip(result.spec.model.param_names, traj.params[-1]))
         self.numbers.text = escape(   # the model's text is escaped HTML (as Panel sends it)
             f"<b>final loss</b> {traj.loss[-1]:.3e} &nbsp;·&nbsp; <b>final {name} "
-            f"{s_final:.4g} {relation} {formula} = {final_threshold:.4g}{raw} &nbsp;·&nbsp; "
+            f"{s_final:.4g} {relation} {formula} = {final_threshold:.4g} &nbsp;·&nbsp; "
             + (f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps"
                if traj.diverged_at is None else
                f"<b>last finite θ</b> ({escape(where)}) at step {len(traj.loss) - 1}"))

@@ -31,7 +31,7 @@ def test_momentum_link_sets_beta_and_its_threshold(explorer, server_url):
     steps = explorer.column("threshold_steps", "threshold")
     assert steps and all(abs(t - 15.0) < 1e-4 for t in steps)
     explorer.page.locator(".bk-item", has_text="threshold (2+2β)/η").first.wait_for(timeout=10000)
-    explorer.page.get_by_text("(2 + 2β)/η = 15").first.wait_for(timeout=10000)
+    explorer.page.get_by_text("(2+2β)/η = 15").first.wait_for(timeout=10000)
     _screenshots(explorer, "momentum")
     assert explorer.errors == []
 
