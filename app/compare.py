@@ -21,13 +21,13 @@ import dynamics
 
 from . import plots
 from .runs import RunResult, run
-from .state import ExplorerState
+from .state import HYPER_NAMES, SYMBOLS, ExplorerState
 
 MAX_RUNS = 4
 # Okabe–Ito colours the live run does not use for its curves (vermillion, green, purple)
 COLOURS = ("#56B4E9", "#0072B2", "#000000", "#E69F00")   # sky blue, blue, black, orange
 PIN_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1", "lam2",
-             "steps", "drop_step", "drop_eta", "seed")
+             "steps", "drop_step", "drop_eta", "seed", "beta", "beta1", "beta2", "eps")
 ZHU_ETAS = (2 / 8, 2 / 10, 2 / 12)   # Zhu et al. 2023, Fig. 2a: 2/η = 8, 10, 12
 ZHU_MODELS = ("xyzw", "x2y2")
 BUCKETS = 150   # a compared curve keeps each bucket's extremes: ≤ 4 × 150 points to repaint
@@ -50,6 +50,7 @@ def relevant_names(values: dict) -> list[str]:
         names += ["drop_eta"]
     if dynamics.OPTIMIZERS[values["optimizer"]].stochastic:
         names += ["seed"]
+    names += HYPER_NAMES.get(values["optimizer"], ())   # β, β₁, β₂, ε of the rule
     return names
 
 
@@ -157,6 +158,8 @@ def label(values: dict, live: dict) -> str:
                      if "drop_eta" in values else "no drop")
     if differs("seed"):
         words.append(f"seed {values['seed']}")
+    words += [f"{SYMBOLS[n]} = {values[n]:.4g}" for n in HYPER_NAMES.get(values["optimizer"], ())
+              if differs(n)]
     return ", ".join(words) or f"η = {values['eta']:.4g} (as live)"
 
 

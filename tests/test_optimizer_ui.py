@@ -149,3 +149,17 @@ def test_a_new_hyperparameter_never_recompiles():
             assert state.run().ok
 
     assert compiles_during(moves) == 0
+
+
+def test_a_pinned_run_keeps_its_hyperparameters():
+    """A compared run is a full frozen spec: its β stays when the live β moves."""
+    from app import compare
+    state = ExplorerState(optimizer="momentum", beta=0.5)
+    pin = compare.pin_values(state)
+    assert pin["beta"] == 0.5 and "beta1" not in pin
+    [again], notices = compare.decode(compare.encode(pin))
+    assert notices == [] and again["beta"] == 0.5
+    scratch = ExplorerState()
+    scratch.apply_query({n: compare._text(v) for n, v in again.items()})
+    assert scratch.spec().hyper == (0.5,)
+    assert compare.label(again, {**again, "beta": 0.9}) == "β = 0.5"
