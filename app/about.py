@@ -25,19 +25,6 @@ WATCH = {
            "may throw SGD out when the samples' curvatures differ (Wu, Ma, E 2018).",
     "flow": "Gradient flow is the limit η → 0 (shown at the times Σ η): it slides down "
             "without oscillating, and nothing holds its sharpness at 2/η.",
-    "momentum": "Heavy-ball momentum is stable on a quadratic while ηλ ≤ 2 + 2β: its dashed "
-                "threshold is (2 + 2β)/η, so a larger β lets it settle at sharper minima. "
-                "Move β and watch the line and the run follow.",
-    "rmsprop": "RMSProp divides each step by √v + ε, so it is held through the *preconditioned* "
-               "sharpness λ_max(P⁻¹H), drawn with the raw sharpness faint beside it; the "
-               "threshold is 2/η (Cohen et al. 2022).",
-    "adam": "Adam is held through the *preconditioned* sharpness λ_max(P⁻¹H) at "
-            "(2 + 2β₁)/((1 − β₁)η), 38/η for β₁ = 0.9; watch it rise to that line while the raw "
-            "sharpness (faint) need not (Cohen et al. 2022).",
-    "central_flow": "The central flow is the smooth path GD's oscillations average to at the "
-                    "edge of stability: gradient flow until S reaches 2/η, then held on "
-                    "S = 2/η (Cohen, Damian et al. 2024). Compare it with GD using the "
-                    "'show central flow' switch.",
 }
 FALLBACK = "Move η and compare the sharpness with the dashed stability threshold."
 
