@@ -25,6 +25,16 @@ WATCH = {
            "may throw SGD out when the samples' curvatures differ (Wu, Ma, E 2018).",
     "flow": "Gradient flow is the limit η → 0 (shown at the times Σ η): it slides down "
             "without oscillating, and nothing holds its sharpness at 2/η.",
+    "central_flow": "The central flow (Cohen, Damian et al. 2024) is gradient flow until the "
+                    "sharpness reaches 2/η, then gradient flow kept on S = 2/η: the path GD "
+                    "follows on average at the edge of stability, without its oscillation.",
+    "momentum": "Heavy-ball momentum v ← βv + ∇L, θ ← θ − ηv is stable near a minimum only "
+                "while S ≤ (2 + 2β)/η: move β and η and watch the dashed line move.",
+    "rmsprop": "RMSProp divides each step by √v: what it is held to is the sharpness of P⁻¹H, "
+               "which rises to 2/η as v shrinks near a minimum (Cohen et al. 2022).",
+    "adam": "Adam's preconditioned sharpness λ_max(P⁻¹H) rises as its v̂ shrinks, reaches "
+            "(2 + 2β₁)/((1 − β₁)η) = 38/η for β₁ = 0.9, and the loss spikes there (Cohen et "
+            "al. 2022, 'Adaptive gradient methods at the edge of stability').",
 }
 FALLBACK = "Move η and compare the sharpness with the dashed stability threshold."
 
@@ -55,16 +65,31 @@ def formula_lines(latex: str) -> list[str]:
 def intro_text(model, optimizer: str) -> str:
     """The "What am I looking at?" paragraph for ``optimizer`` (a name) on ``model``."""
     opt = dynamics.OPTIMIZERS[optimizer]
+    threshold = _unicode(getattr(opt, "threshold_formula", r"2/\eta"))
+    preconditioned = getattr(opt, "preconditioner_fn", None) is not None
+    held = ("" if threshold == "2/η" and not preconditioned else
+            f" {opt.title} is held to **{threshold}**"
+            + (" by the sharpness of P⁻¹H (P: its preconditioner)" if preconditioned else "")
+            + ".")
+    plane = ("the loss along x" if len(model.plane) == 1 else
+             "the landscape (grey = log-loss)")
     return (
         f"**What am I looking at?** **{opt.title}** on *{model.title}* (the rule and the "
         "objective are in the card below). Near a minimum, gradient descent θ ← θ − η∇L(θ) "
         "is only stable if the *sharpness* S (the largest eigenvalue of the Hessian ∇²L) "
-        "is at most **2/η**. Left: the landscape (grey = log-loss), its minima coloured by "
-        "their sharpness — round dots where GD can settle (S ≤ 2/η), crosses where it "
-        "cannot — and the iterates from the start ⊕ (click to move it). Right: the loss "
-        "and the sharpness against the step, with the threshold dashed. "
-        + WATCH.get(optimizer, FALLBACK)
+        f"is at most **2/η**.{held} The first plot shows {plane}, its minima coloured by "
+        "their sharpness (the legend says which GD can hold) and the iterates from the "
+        "start ⊕ (click to move it); the other two show the loss and the sharpness against "
+        "the step, with the threshold dashed. " + WATCH.get(optimizer, FALLBACK)
     )
+
+
+def _unicode(latex: str) -> str:
+    r"""A threshold formula as plain text: ``(2 + 2\beta)/\eta`` → "(2 + 2β)/η"."""
+    for tex, text in ((r"\beta_1", "β₁"), (r"\beta", "β"), (r"\eta", "η"), ("{", ""),
+                      ("}", ""), (r"\,", ""), ("- ", "− ")):
+        latex = latex.replace(tex, text)
+    return latex
 
 
 def about_parts(model, optimizer: str) -> list[tuple[str, str]]:

@@ -197,14 +197,38 @@ class _Run:
                             "minimum, so it cannot converge by approaching one.")
         if s < t * (1 - EDGE):
             return self.say("converged", f"Converged below {tn}: {self.rule} settled at {at} "
-                            f"with {self.s_name} {s:.4g} < {tn} = {t:.4g}.")
+                            f"with {self.s_name} {s:.4g} < {tn} = {t:.4g}."
+                            + self.preconditioned_episodes())
         if s <= t * (1 + EDGE):
             side = "just below" if s < t else "at or just above"
             return self.say("edge", f"Converged at the edge of stability: {self.rule} settled "
-                            f"at {at} with {self.s_name} {s:.4g}, {side} {tn} = {t:.4g}.")
+                            f"at {at} with {self.s_name} {s:.4g}, {side} {tn} = {t:.4g}."
+                            + self.preconditioned_episodes())
         return self.say("converged", f"{self.rule} rests at {at} with {self.s_name} {s:.4g} above "
                         f"{tn} = {t:.4g}: an unstable fixed point, kept only because ∇L = 0 "
                         "there exactly; any perturbation would leave it.")
+
+    def preconditioned_episodes(self) -> str:
+        """For RMSProp and Adam: where λ_max(P⁻¹H) crossed the threshold (the loss spikes
+        there), and whether it is rising again as the preconditioner's v shrinks."""
+        if self.s_name != "preconditioned sharpness":
+            return ""
+        words, t, n = "", self.threshold, len(self.sharp)
+        above = self.sharp > t
+        rises = np.flatnonzero(above[1:] & ~above[:-1]) + 1   # crossings upwards, not a start
+        k = int(rises[0]) if rises.size else None
+        spike = float(np.max(self.loss[k:])) if k is not None else 0.0
+        if k is not None and spike > 10 * self.loss[k - 1]:
+            words += (f" On the way, at step {k}, its preconditioned sharpness rose above "
+                      f"{self.t_name} (to {float(np.max(self.sharp)):.4g}) and the loss "
+                      f"jumped back up to {spike:.2g}: its edge of stability (Cohen et al. "
+                      "2022).")
+        m = max(4, n // 4)
+        a, b = float(self.sharp[-m]), float(self.sharp[-1])
+        if n > 8 and b > 1.1 * a:
+            words += (f" It is rising again ({a:.4g} → {b:.4g} over the last {m} steps) as "
+                      f"v shrinks: if it reaches {self.t_name}, the loss spikes again.")
+        return words
 
     def periodic(self, cycle: orbit.Cycle) -> Verdict:
         p = cycle.period

@@ -98,10 +98,9 @@ class CompareBar(Viewer):
         _legend(loss_fig).items.extend(s.item for s in self.slots)
         w = pn.widgets
         self.pin = w.Button(label="+ pin run", button_type="primary", width=90, height=34, margin=(4, 3),
-                            description="Pin the live run to compare it with others (up to 4)")
+                            description="Keep this run to compare (up to 4)")
         self.zhu = w.Button(label="Zhu Fig. 2a", button_type="default", width=105, height=34, margin=(4, 3),
-                            description="Compare η = 2/8, 2/10, 2/12 from this start "
-                                        "(Zhu et al. 2023, Fig. 2a)")
+                            description="η = 2/8, 2/10, 2/12 from this start")
         self.clear = w.Button(label="clear", button_type="default", width=65, height=34, margin=(4, 3),
                               description="Remove every compared run")
         self.chips = [w.Button(label="", width=None, visible=False, margin=(4, 3),

@@ -138,7 +138,7 @@ def quadratic(lams: Sequence[float]) -> Model:
         manifold_fn=_quadratic_manifold,
         note=("GD on a quadratic moves each eigen-direction independently: "
               "θᵢ ← (1 − ηλᵢ) θᵢ. Direction i converges iff λᵢ < 2/η, so GD converges "
-              "iff the sharpness λ₁ is below 2/η (seed, 'GD on quadratic objective')."),
+              "iff the sharpness λ₁ is below 2/η."),
     )
 
 
@@ -153,8 +153,8 @@ MODELS: dict[str, Model] = {
         window=((-1.0, 5.0), (-1.0, 3.0)),
         manifold_fn=_xy_manifold,
         note=("Minima xy = 1 with sharpness x² + y². Unlike the degree-4 example, GD "
-              "here settles at minima flatter than 2/η instead of at the edge of stability "
-              "(seed: 'the difference between (1 − x²y²)² and (1 − xy)²')."),
+              "here settles at minima flatter than 2/η instead of at the edge of stability: "
+              "pin a run of each from the same start to compare (Zhu et al. 2023)."),
     ),
     "x2y2": Model(
         name="x2y2",

@@ -4,6 +4,7 @@ import dataclasses
 import pytest
 
 import dynamics
+from app import about
 from app.about import FALLBACK, about_parts, formula_lines, intro_text, split_lines
 
 
@@ -42,3 +43,22 @@ def test_a_new_rule_is_explained_without_code_changes(monkeypatch):
     model = dynamics.MODELS["xy"]
     assert "**Lion**" in intro_text(model, "lion") and FALLBACK in intro_text(model, "lion")
     assert ("math", f"${new.formula}$") in about_parts(model, "lion")
+
+
+def test_the_intro_names_the_threshold_each_rule_is_held_to():
+    """Momentum is held to (2 + 2β)/η, Adam to 38/η's formula by λ_max(P⁻¹H); GD to 2/η."""
+    model = dynamics.MODELS["xyzw"]
+    assert "held to" not in about.intro_text(model, "gd")
+    assert "**(2 + 2β)/η**" in about.intro_text(model, "momentum")
+    adam = about.intro_text(model, "adam")
+    assert "**(2 + 2β₁)/((1 − β₁)η)**" in adam and "P⁻¹H" in adam
+    assert "P⁻¹H" in about.intro_text(model, "rmsprop")
+
+
+def test_every_registered_rule_has_its_own_words():
+    assert set(dynamics.OPTIMIZERS) <= set(about.WATCH)
+
+
+def test_a_one_dimensional_model_is_not_called_a_landscape():
+    assert "the loss along x" in about.intro_text(dynamics.MODELS["picky"], "gd")
+    assert "grey = log-loss" not in about.intro_text(dynamics.MODELS["picky"], "gd")

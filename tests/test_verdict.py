@@ -323,3 +323,16 @@ def test_verdict_keeps_its_pair_and_etas_fallback():
     sentence, level = verdict(Bare, np.full(3, 0.5))
     assert level == "success" and "2/η = 4" in sentence
     assert isinstance(classify(Bare, np.full(3, 0.5)), Verdict)
+
+
+def test_adam_s_edge_of_stability_episode_is_told_not_hidden():
+    """xyzw with Adam: λ_max(P⁻¹H) first rises through 38/η at some step k and the loss spikes
+    there (Cohen et al. 2022); the verdict names k (found here from the engine's arrays) and
+    that the preconditioned sharpness is rising again at the end."""
+    result = default_run("xyzw", "adam")
+    eff, thr = result.traj.effective_sharpness, result.traj.threshold
+    above = eff > thr
+    k = int(np.flatnonzero(above[1:] & ~above[:-1])[0]) + 1
+    assert result.traj.loss[k:].max() > 1e6 * result.traj.loss[k - 1]
+    assert f"at step {k}, its preconditioned sharpness rose above" in result.verdict
+    assert "rising again" in result.verdict and eff[-1] > eff[-len(eff) // 4]
