@@ -19,15 +19,23 @@ from .plots import held_sharpness
 from .runs import RunResult
 
 HEIGHT = 64   # px, room for two lines
-BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: center; "
-       "margin: 0 5px; padding: 0 1.25rem; border: 1px solid var(--{level}-border-subtle); "
+BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: safe center; "
+       "overflow-y: auto; margin: 0 5px; padding: 0 1.25rem; "
+       "border: 1px solid var(--{level}-border-subtle); "
        "border-radius: 0.25rem; background-color: var(--{level}-bg-subtle); "
-       "color: var(--{level}-text-color); font-size: 16px")
+       "color: var(--{level}-text-color); font-size: {size}px; line-height: 1.3")
+LONG = 200   # characters: a longer sentence (an Adam episode) is set smaller
 
 
 def alert_html(sentence: str, level: str) -> str:
-    """``sentence`` in a box coloured like a Panel Alert of type ``level``."""
-    return f'<div style="{BOX.format(height=HEIGHT, level=level)}">{escape(sentence)}</div>'
+    """``sentence`` in a box coloured like a Panel Alert of type ``level``.
+
+    The box keeps its height (no re-layout); a sentence longer than that is set at 13 px
+    and scrolls inside it from its first line, never cut off above.
+    """
+    size = 16 if len(sentence) <= LONG else 13
+    return (f'<div style="{BOX.format(height=HEIGHT, level=level, size=size)}">'
+            f'{escape(sentence)}</div>')
 
 
 class Readout:
