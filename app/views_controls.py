@@ -15,7 +15,7 @@ def bind(widget, state: ExplorerState, name: str):
     """Two-way link of ``widget`` and ``state.<name>`` through the state's one gate.
 
     Every value the widget sends goes through :meth:`ExplorerState.set_from_control`: a
-    refused one (out of :data:`app.state.LIMITS`, empty, not a number) leaves the state as
+    refused one (out of :data:`app.limits.LIMITS`, empty, not a number) leaves the state as
     it was, puts the widget back to the kept value and the reason in ``state.input_error``.
     An editable slider's box would also stretch the slider to any typed value, in the
     browser, for the rest of the session (Panel 1.9 adds that jscallback to the box):
