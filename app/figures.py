@@ -342,6 +342,7 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
     canvas.threshold_legend = entries["sharpness"]["threshold 2/η"]
     canvas.sharpness_legend = entries["sharpness"]["sharpness: even steps"]
     canvas.eos_legends = [entries[k]["S first reaches 2/η"] for k in ("loss", "sharpness")]
+    canvas.odd_legends = [entries[k]["odd steps"] for k in ("loss", "sharpness")]
     canvas.notes = notes
     canvas.hovers = hovers
     return canvas

@@ -154,9 +154,14 @@ class Dashboard(Viewer):
                     span.visible = single
             if "x_axis" in changed:
                 set_x_label(self.curves, x_axis)
-            title = f"{dynamics.OPTIMIZERS[result.spec.optimizer].title}: even steps"
+            # a flow has no steps to split: one curve, named after the rule alone
+            rule = dynamics.OPTIMIZERS[result.spec.optimizer]
+            title = rule.title if rule.continuous else f"{rule.title}: even steps"
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
+            for item in self.curves.odd_legends:
+                if item.visible != (not rule.continuous):
+                    item.visible = not rule.continuous
             self.readout.show(result)
             self.compare.draw(result, changed)
             self.replay.draw(result, data)
@@ -166,7 +171,8 @@ class Dashboard(Viewer):
         formula, pre = rules.compact_formula(optimizer), rules.preconditioned(optimizer)
         labels = [(self.curves.threshold_legend, f"threshold {formula}"),
                   (self.curves.sharpness_legend,
-                   f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}: even steps")]
+                   f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}"
+                   + ("" if dynamics.OPTIMIZERS[optimizer].continuous else ": even steps"))]
         reach = "first reaches the threshold" if pre else f"S first reaches {formula}"
         labels += [(item, reach) for item in self.curves.eos_legends]
         settles, unstable = self.landscape.minima_legends

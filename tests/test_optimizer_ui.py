@@ -163,3 +163,17 @@ def test_a_pinned_run_keeps_its_hyperparameters():
     scratch.apply_query({n: compare._text(v) for n, v in again.items()})
     assert scratch.spec().hyper == (0.5,)
     assert compare.label(again, {**again, "beta": 0.9}) == "β = 0.5"
+
+
+@pytest.mark.parametrize("optimizer, label, odd", [
+    ("gd", "Gradient descent: even steps", True),
+    ("flow", "Gradient flow", False),
+    ("central_flow", "Central flow", False),
+])
+def test_a_flow_is_one_curve_not_even_and_odd_steps(optimizer, label, odd):
+    state = ExplorerState()
+    state.optimizer = optimizer
+    dash = Dashboard(state)
+    assert _label(dash.curves.run_legend) == label
+    assert all(item.visible == odd for item in dash.curves.odd_legends)
+    assert _label(dash.curves.sharpness_legend).endswith(": even steps") == odd
