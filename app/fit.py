@@ -154,3 +154,8 @@ def robust_range(values, extra=(), log: bool = False, pad: float = 0.06) -> Rang
 
 def _show(value: float, log: bool) -> str:
     return f"{10.0**value:.3g}" if log else f"{value:.4g}"
+
+
+def union(a: tuple, b: tuple) -> tuple:
+    """The smallest window holding windows ``a`` and ``b`` (axis by axis)."""
+    return tuple((min(lo1, lo2), max(hi1, hi2)) for (lo1, hi1), (lo2, hi2) in zip(a, b))

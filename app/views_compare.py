@@ -92,6 +92,7 @@ class CompareBar(Viewer):
         super().__init__(**params)
         self.state = state = dashboard.state
         self._doc = dashboard._doc
+        self._dashboard = dashboard
         loss_fig, sharp_fig = dashboard.curves.figures[:2]
         self.slots = [Slot(i, c, dashboard.landscape.figure, loss_fig, sharp_fig)
                       for i, c in enumerate(COLOURS)]
@@ -139,6 +140,7 @@ class CompareBar(Viewer):
                 result = self.runs.results[i] if i < len(self.runs.results) else None
                 slot.fill(compare.layers(result, self.state.x_axis, plane) if result else EMPTY)
             self._relabel()
+            self._dashboard.refit()   # the landscape window holds the compared runs too
 
     def _relabel(self) -> None:
         live = compare.pin_values(self.state)
@@ -152,6 +154,11 @@ class CompareBar(Viewer):
             chip.visible = i < len(self.runs.pins)
         self.pin.disabled = len(self.runs.pins) >= MAX_RUNS
         self.zhu.disabled = self.state.model not in compare.ZHU_MODELS
+
+    def shown(self, plane) -> list:
+        """The compared runs drawn on the landscape with ``plane`` (those that ran)."""
+        return [r for r in self.runs.results[:len(self.runs.pins)]
+                if r is not None and r.ok and tuple(r.spec.model.plane) == tuple(plane)]
 
     def draw(self, result, changed) -> None:
         """The live run was redrawn: re-label; re-push if the x-axis or the plane changed."""

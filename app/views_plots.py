@@ -17,7 +17,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots, rules
-from .fit import keeps_window
+from .fit import keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
@@ -214,6 +214,9 @@ class Dashboard(Viewer):
         new_model = key != self._background_key
         if self.view.value == "fit":
             target = plots.run_window(model, result.traj)
+            compared = getattr(self, "compare", None)
+            for other in compared.shown(model.plane) if compared is not None else []:
+                target = union(target, plots.run_window(other.spec.model, other.traj))
         else:
             target = tuple(tuple(map(float, w)) for w in model.window)
         if not (new_model or force):
@@ -232,6 +235,15 @@ class Dashboard(Viewer):
         self._remember(fig.x_range, fig.y_range)
         self._window, self._minima_window = target, padded
         self._background_key = key
+
+    def refit(self) -> None:
+        """Fit the landscape again (the compared runs changed); kept while zoomed."""
+        if self._result is not None:
+            with pn.io.hold(self._doc):
+                self._show_landscape(self._result)
+                self.landscape.push(plots.manifold_data(self._result.spec.model,
+                                                        float(self._result.threshold[-1]),
+                                                        self._minima_window))
 
     def _remember(self, *ranges) -> None:
         for r in ranges:

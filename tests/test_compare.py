@@ -147,3 +147,20 @@ def test_a_long_curve_keeps_every_buckets_extremes():
             assert col[inside].max() == col[start:start + size].max()
             assert col[inside].min() == col[start:start + size].min()
     assert list(compare.envelope_rows([loss[:500], sharp[:500]])) == list(range(500))
+
+
+def test_the_fitted_landscape_holds_every_compared_run():
+    """Zhu et al. Fig. 2a from the default start: the η = 0.25 run ends on the xy = −1 branch,
+    outside the live run's own window; the fitted window must hold every compared iterate."""
+    from app.views_plots import Dashboard
+    state = ExplorerState()
+    dashboard = Dashboard(state)
+    assert dashboard.compare.runs.zhu() in (None, "")
+    compared = dashboard.compare.shown(state.model_object().plane)
+    assert len(compared) == 3
+    (x_lo, x_hi), (y_lo, y_hi) = dashboard._window
+    for result in compared:
+        xy = result.spec.model.project(result.traj.params)
+        inside = ((xy[:, 0] >= x_lo) & (xy[:, 0] <= x_hi) & (xy[:, 1] >= y_lo)
+                  & (xy[:, 1] <= y_hi))
+        assert inside[-1] and inside.mean() > 0.95
