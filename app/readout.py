@@ -53,6 +53,8 @@ class Readout:
         held, pre = held_sharpness(traj)   # RMSProp, Adam: λ_max(P⁻¹H), the one held
         s_final = float(held[-1])
         relation = "&lt;" if s_final < final_threshold else "≥"
+        if f"{s_final:.4g}" == f"{final_threshold:.4g}":   # equal to the digits shown
+            relation = "≈"
         formula = escape(rules.compact_formula(result.spec.optimizer))
         name = "λ_max(P⁻¹H)</b>" if pre else "sharpness</b>"   # two lines at 1024 px
         where = ", ".join(f"{n} = {v:.4g}" for n, v in
