@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
-from .checks import CHUNK, DIVERGENCE_BOUND
-from .flow import ATOL, MAX_SOLVER_STEPS, RTOL
+from .checks import CHUNK
+from .flow import ATOL, MAX_SOLVER_STEPS, RTOL, keep_block
 
 EDGE_EXIT = 1e-9     # the edge mode ends once S < 2/η (1 − EDGE_EXIT): hysteresis
 MAX_SWITCHES = 64    # mode switches per block of report times before events are switched off
@@ -178,15 +178,9 @@ def solve(model, theta: np.ndarray, etas: np.ndarray, job):
             eta_before = etas[k]
         ys, on_edge = _solve_block(model, theta, times[k:k + n_valid + 1], s_edge, on_edge)
         ys[0] = theta
-        bad = ~np.all(np.isfinite(ys), axis=1) | (np.max(np.abs(np.nan_to_num(ys, nan=np.inf)), axis=1) > DIVERGENCE_BOUND)
-        first = 0 if k == 0 else 1
-        if bad.any():
-            stop = int(np.argmax(bad))
-            pieces.append(ys[first:stop])
-            job.submit(pieces[-1])
-            return np.concatenate(pieces), k + stop
-        pieces.append(ys[first:])
-        job.submit(pieces[-1])
+        dead_at = keep_block(ys, k, pieces, job)
+        if dead_at is not None:
+            return np.concatenate(pieces), dead_at
         theta = ys[-1]
         k += n_valid
     return np.concatenate(pieces), None

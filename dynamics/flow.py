@@ -61,15 +61,22 @@ def solve(model, theta: np.ndarray, etas: np.ndarray, job):
         ts = np.concatenate([ts, np.full(CHUNK + 1 - len(ts), ts[-1])])
         ys = np.array(run(jnp.asarray(theta), consts, jnp.asarray(ts)))[:n_valid + 1]
         ys[0] = theta  # exact; a failed solve (step limit) reports inf from its first time on
-        bad = ~np.all(np.isfinite(ys), axis=1) | (np.max(np.abs(np.nan_to_num(ys, nan=np.inf)), axis=1) > DIVERGENCE_BOUND)
-        first = 0 if k == 0 else 1
-        if bad.any():
-            stop = int(np.argmax(bad))
-            pieces.append(ys[first:stop])
-            job.submit(pieces[-1])
-            return np.concatenate(pieces), k + stop
-        pieces.append(ys[first:])
-        job.submit(pieces[-1])
+        dead_at = keep_block(ys, k, pieces, job)
+        if dead_at is not None:
+            return np.concatenate(pieces), dead_at
         theta = ys[-1]
         k += n_valid
     return np.concatenate(pieces), None
+
+
+def keep_block(ys, k: int, pieces: list, job) -> int | None:
+    """Keep one block of report points solved from θ_k (``ys[0]`` is θ_k itself, already kept
+    unless k = 0) and hand it to the metrics ``job``; return the index of the first point
+    that is non-finite or beyond the divergence bound, or None if every point is usable."""
+    bad = (~np.all(np.isfinite(ys), axis=1)
+           | (np.max(np.abs(np.nan_to_num(ys, nan=np.inf)), axis=1) > DIVERGENCE_BOUND))
+    first = 0 if k == 0 else 1
+    stop = int(np.argmax(bad)) if bad.any() else len(ys)
+    pieces.append(ys[first:stop])
+    job.submit(pieces[-1])
+    return k + stop if stop < len(ys) else None
