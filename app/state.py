@@ -11,6 +11,7 @@ import param
 
 import dynamics
 
+from .pages import DEFAULT_PAGE, page_titles
 from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported)
 
 from .limits import (  # noqa: F401  (re-exported: the controls and tests use them)
@@ -29,6 +30,8 @@ def optimizer_titles(model) -> dict[str, str]:
 class ExplorerState(param.Parameterized):
     """The controls. Defaults follow the chosen model (``dynamics.MODELS[model]``)."""
 
+    view = param.Selector(default=DEFAULT_PAGE, objects=page_titles(),
+                          doc="Which view of the run the page shows (app/pages.py).")
     model = param.Selector(default="xyzw", objects=model_titles(), doc="The objective L.")
     optimizer = param.Selector(default="gd", objects=optimizer_titles(dynamics.MODELS["xyzw"]),
                                doc="The update rule.")
@@ -67,7 +70,7 @@ class ExplorerState(param.Parameterized):
     cursor = param.Integer(default=-1, bounds=(-1, MAX_STEPS), label="replay step",
                            doc="The replay cursor's step (-1: no cursor).")
 
-    URL_NAMES = ("model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
+    URL_NAMES = ("view", "model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
                  "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
 

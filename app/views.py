@@ -1,4 +1,4 @@
-"""The whole explorer for one session: state, URL sync, sidebar, plots, notices, words."""
+"""The whole explorer for one session: state, URL sync, sidebar, the view shown, notices, words."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from panel.viewable import Viewer
 
 from . import warmup
 from .about import About
+from .pages import PAGES
 from .paint import paint_patch
 from .state import ExplorerState
 from .views_controls import Controls
@@ -39,13 +40,32 @@ class Explorer(Viewer):
                                     visible=bool(notices), sizing_mode="stretch_width",
                                     margin=(0, 10))
         self.controls = Controls(self.state)
-        self.dashboard = Dashboard(self.state)
         self.about = About(self.state)
+        self.built: dict[str, object] = {}   # the views this session has shown, by name
+        self.switch = pn.widgets.RadioButtonGroup.from_param(
+            self.state.param.view, name="view", button_type="light", margin=(4, 10, 6, 10),
+            sizing_mode="stretch_width", visible=len(PAGES) > 1)
+        self.body = pn.Column(self.page(self.state.view), sizing_mode="stretch_width")
+        self.state.param.watch(self._on_view, "view")
         self._sync_url()
         pn.state.onload(warmup.page_ready)   # the first page is in: compile the rest now
         if pn.state.curdoc is not None:   # name every control for screen readers
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=A11Y_JS))
             pn.state.curdoc.js_on_event("document_ready", paint_patch())
+
+    @property
+    def dashboard(self) -> Dashboard:
+        """The trajectory view (built now if this session has not shown it yet)."""
+        return self.page("trajectory")
+
+    def page(self, name: str):
+        """The view ``name`` of :data:`app.pages.PAGES`, built on its first call."""
+        if name not in self.built:
+            self.built[name] = PAGES[name].build(self.state)
+        return self.built[name]
+
+    def _on_view(self, event) -> None:
+        self.body.objects = [self.page(event.new)]
 
     def _sync_url(self) -> None:
         """Mirror every control in the query string (the bad values already dropped).
@@ -80,4 +100,5 @@ class Explorer(Viewer):
         pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):
-        return pn.Column(self.notice, self.dashboard, self.about, sizing_mode="stretch_width")
+        return pn.Column(self.notice, self.switch, self.body, self.about,
+                         sizing_mode="stretch_width")

@@ -340,3 +340,13 @@ def test_hyperparameters_out_of_range_are_refused_with_the_interval(name, bad, s
     [notice] = state.apply_query({name: bad})
     assert says in notice and getattr(state, name) == before
     assert says in state.set_from_control(name, bad) and getattr(state, name) == before
+
+
+def test_the_view_is_a_url_name_and_a_bad_one_is_refused():
+    from app.pages import PAGES
+    state = ExplorerState()
+    assert state.view == "trajectory" and state.query()["view"] == "trajectory"
+    assert set(state.param.view.objects) == set(PAGES)
+    notices = state.apply_query({"view": "nonsense", "eta": "0.1"})
+    assert state.view == "trajectory" and state.eta == 0.1
+    assert notices == ["Ignored view=nonsense from the link: it is not one of the choices."]

@@ -1,0 +1,37 @@
+"""The explorer's views: each has a name for the URL (``view=basin``), a title for its button,
+one line saying what it shows, and the class that draws it.
+
+A session builds a view the first time it is shown, never before, so a page costs only
+the view it opens (fifty students opening the default view build fifty trajectory views
+and nothing else). Every view class takes the session's ``ExplorerState`` as its one
+argument and follows it; nothing here imports Panel, so the state can list the names.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    """One view of the explorer."""
+
+    title: str      # on its button
+    caption: str    # one line: what it shows
+    target: str     # "package.module:Class", built as Class(state)
+
+    def build(self, state):
+        module, name = self.target.split(":")
+        return getattr(importlib.import_module(module), name)(state)
+
+
+PAGES: dict[str, Page] = {
+    "trajectory": Page("Trajectory", "One run: its path on the landscape, the loss, and the "
+                       "sharpness against the rule's threshold.", "app.views_plots:Dashboard"),
+}
+DEFAULT_PAGE = "trajectory"
+
+
+def page_titles() -> dict[str, str]:
+    """Button title -> URL name, in the order of :data:`PAGES`."""
+    return {page.title: name for name, page in PAGES.items()}
