@@ -12,6 +12,7 @@ import param
 import dynamics
 
 from .pages import DEFAULT_PAGE, page_titles
+from .presets import PRESETS, preset_titles
 from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported)
 
 from .limits import (  # noqa: F401  (re-exported: the controls and tests use them)
@@ -70,6 +71,10 @@ class ExplorerState(param.Parameterized):
     cursor = param.Integer(default=-1, bounds=(-1, MAX_STEPS), label="replay step",
                            doc="The replay cursor's step (-1: no cursor).")
 
+    preset = param.Selector(default="", objects=preset_titles(),
+                            doc="The preset (app/presets.py) the controls hold, '' once one moves; "
+                            "a link says ?preset=NAME, the page's URL then the full state.")
+
     URL_NAMES = ("view", "model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
                  "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
@@ -77,10 +82,13 @@ class ExplorerState(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self.reset(keep=set(params))   # the model's own defaults, unless given here
+        self._loading = False
         self.param.watch(self._clear_input_error, list(self.URL_NAMES))
 
     def _clear_input_error(self, *events):
         self.input_error = ""
+        if not self._loading and any(e.name not in ("view", "cursor") for e in events):
+            self.preset = ""   # the controls no longer hold the preset's figure
 
     # --- the model and its defaults -----------------------------------------------------
 
@@ -151,6 +159,12 @@ class ExplorerState(param.Parameterized):
         value keeps the default and says so instead of raising.
         """
         notices = []
+        name = query.get("preset")
+        if name is not None and str(name) not in PRESETS:
+            notices.append(f"Ignored preset={name!s:.40} from the link: there is no such "
+                           f"preset; the presets are {', '.join(PRESETS)}.")
+        elif name:
+            notices += self.load_preset(str(name))
         query = {k: v for k, v in query.items() if k in self.URL_NAMES}
         if "model" in query:
             notices += self._apply_one("model", query.pop("model"))
@@ -159,6 +173,20 @@ class ExplorerState(param.Parameterized):
         for name in self.URL_NAMES:
             if name in query:
                 notices += self._apply_one(name, query[name])
+        return notices
+
+    def load_preset(self, name: str) -> list[str]:
+        """Set every control to preset ``name``: its model's defaults, then its values."""
+        values = dict(PRESETS[name].values)
+        self._loading = True
+        try:
+            self.param.update(view=values.pop("view", DEFAULT_PAGE), compare="", cursor=-1,
+                              x_axis="step", model=values.pop("model", self.model))
+            self.reset(keep={"view"})
+            notices = self.apply_query(values)
+            self.preset = name
+        finally:
+            self._loading = False
         return notices
 
     def _apply_one(self, name, raw) -> list[str]:

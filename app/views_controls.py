@@ -8,6 +8,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from .about import formula_lines
+from .presets import PRESETS, preset_titles
 from .state import HYPER_NAMES, ExplorerState, fine_step
 
 
@@ -75,6 +76,15 @@ class Controls(Viewer):
         w = pn.widgets
         slider = dict(sizing_mode="stretch_width", format="0.[000000]")
         p = state.param
+        # a figure of the papers in one click: every control set as it says (app/presets.py)
+        self.preset = w.Select(name="figure preset", options=preset_titles(),
+                               value=state.preset, sizing_mode="stretch_width")
+        self.preset_caption = pn.pane.Markdown("", margin=(0, 10, 4, 10), visible=False,
+                                               styles={"font-size": "13px", "color": "#333"},
+                                               sizing_mode="stretch_width")
+        self.preset.param.watch(self._on_preset_choice, "value")
+        state.param.watch(self._on_preset, "preset")
+        self._on_preset()
         self.model = w.Select.from_param(state.param.model, name="model",
                                          sizing_mode="stretch_width")
         self.formula = pn.Column(sizing_mode="stretch_width", margin=(0, 0, 6, 0))
@@ -116,6 +126,17 @@ class Controls(Viewer):
         self._on_model()
         self._on_visibility()
 
+    def _on_preset_choice(self, event):
+        if event.new and event.new != self.state.preset:
+            self.state.load_preset(event.new)
+
+    def _on_preset(self, *events):
+        """The menu shows the preset the controls hold, and its caption; '—' once moved."""
+        name = self.state.preset
+        self.preset.value = name
+        self.preset_caption.object = PRESETS[name].caption if name else ""
+        self.preset_caption.visible = bool(name)
+
     def _on_model(self, *events):
         """Slider ranges follow the model (its η range and its plotting window)."""
         m = self.state.model_object()
@@ -153,7 +174,7 @@ class Controls(Viewer):
         starts = [self.starts["x0"], self.starts["y0"], self.symmetric, self.starts["z0"],
                   self.starts["w0"]]
         return pn.Column(
-            self.model, self.formula, *self.lams.values(), self.optimizer,
+            self.preset, self.preset_caption, self.model, self.formula, *self.lams.values(), self.optimizer,
             *self.hyper.values(), self.eta, *starts, self.steps,
             pn.pane.Markdown("**Step-size drop** (at step k, η → η₁)", margin=(10, 10, 0, 10)),
             pn.Row(self.drop_step, self.drop_eta, sizing_mode="stretch_width"),

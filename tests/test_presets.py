@@ -1,0 +1,137 @@
+"""Every preset opens by name and reproduces the claim its caption makes (app/presets.py)."""
+import numpy as np
+import pytest
+
+from app import compare
+from app.presets import PRESETS
+from app.state import ExplorerState
+
+
+def opened(name):
+    state = ExplorerState()
+    assert state.apply_query({"preset": name}) == []
+    assert state.preset == name
+    return state
+
+
+def pinned_runs(state):
+    pins, notices = compare.decode(state.compare, state.model)
+    assert notices == [] and compare.encode_all(pins) == state.compare   # canonical text
+    runs = []
+    for values in pins:
+        s = ExplorerState()
+        s.apply_query({n: compare._text(v) for n, v in values.items()})
+        runs.append(s.run())
+    return runs
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_round_trips_through_its_url(name):
+    state = opened(name)
+    again = ExplorerState()
+    assert again.apply_query(state.query()) == []
+    assert again.query() == state.query()
+    result = state.run()
+    assert result.ok and not result.message
+
+
+def test_quadratic_split_every_direction_but_the_first_converges():
+    traj = opened("quadratic-split").run().traj
+    assert abs(traj.params[-1, 1]) < 1e-12                       # (1 − 2.5·0.4)^k = 0
+    growth = traj.params[1:, 0] / traj.params[:-1, 0]
+    assert np.allclose(growth, 1 - 2.5 * 1.0)                    # θ₁ × (−1.5) each step
+
+
+def test_degree_four_settles_at_the_edge_degree_two_far_below():
+    state = opened("degree-4-vs-2")
+    live, (flat,) = state.run(), pinned_runs(state)
+    assert 10 - 0.1 < live.traj.sharpness[-1] < 10
+    assert flat.traj.sharpness[-1] < 0.85 * 10 and flat.kind == "converged"
+    assert flat.traj.params[0].tolist() == live.traj.params[0].tolist()
+
+
+def test_zhu_fig2a_each_run_ends_just_below_its_own_threshold():
+    state = opened("zhu-fig2a")
+    runs = [state.run()] + pinned_runs(state)
+    for r, two_over_eta in zip(runs, (10, 8, 12)):
+        assert two_over_eta - 0.1 < r.traj.sharpness[-1] < two_over_eta, r.verdict
+        assert 2 / r.spec.eta == pytest.approx(two_over_eta, rel=1e-9)
+
+
+def test_arora_fig1_both_rules_drift_to_flatter_points_without_converging():
+    for name, steps in (("arora-fig1-sqrt", 12), ("arora-fig1-normalized", 10)):
+        traj = opened(name).run().traj
+        assert len(traj.loss) == steps + 1 and traj.diverged_at is None
+        assert traj.sharpness[-1] < 0.5 * traj.sharpness[0]     # towards x = 0
+        assert traj.params[-1, 0] < traj.params[0, 0] / 2
+        assert traj.loss[-1] > 1e-3                             # not converged
+
+
+def test_arora_fig2_normalized_gd_bounces_along_the_top_eigenvector():
+    result = opened("arora-fig2").run()
+    assert result.kind == "periodic" and result.period == 2
+    assert abs(result.traj.params[-1, 1]) < 1e-5                 # on the λ = 1 axis
+    assert abs(result.traj.params[-1, 0] - result.traj.params[-2, 0]) == pytest.approx(1.0)
+
+
+def test_wu_ma_e_gd_stays_at_one_sgd_settles_at_zero():
+    state = opened("wu-ma-e")
+    sgd, (gd,) = state.run(), pinned_runs(state)
+    assert state.optimizer == "sgd" and gd.spec.optimizer == "gd"
+    assert gd.traj.params[-1, 0] == pytest.approx(1.0, abs=1e-4)
+    assert sgd.traj.params[-1, 0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_step_drop_sharpness_stays_after_the_drop():
+    traj = opened("step-drop").run().traj
+    assert traj.eta[398] == 0.2 and traj.eta[400] == 0.1
+    assert 9.8 < traj.sharpness[399] < 10.0
+    assert np.all(np.abs(traj.sharpness[450:] - 9.93) < 0.01)   # far below the new 20
+
+
+def test_momentum_settles_just_below_two_plus_two_beta_over_eta():
+    result = opened("momentum-edge").run()
+    assert result.threshold[-1] == pytest.approx(15.0)
+    assert 15 - 0.2 < result.traj.sharpness[-1] < 15 and result.kind == "edge"
+
+
+def test_adam_preconditioned_sharpness_hovers_at_38_over_eta():
+    result = opened("adam-edge").run()
+    assert result.threshold[-1] == pytest.approx(380.0)
+    tail = result.traj.effective_sharpness[-500:]
+    assert np.median(np.abs(tail - 380) / 380) < 0.1 and result.kind == "hovering"
+    assert result.traj.sharpness[-1] < 20                        # the raw one is far below
+
+
+def test_central_flow_holds_two_over_eta_and_stays_near_gd_unlike_gradient_flow():
+    result = opened("central-flow").run()
+    gd, flow, central = result.traj, result.flow, result.central_flow
+    assert central.sharpness[-1] == pytest.approx(10.0, abs=1e-6)
+    assert flow.sharpness[-1] > 18
+    assert np.linalg.norm(central.params[-1] - gd.params[-1]) < 0.05
+    assert np.linalg.norm(flow.params[-1] - gd.params[-1]) > 1.0
+
+
+def test_a_preset_resets_the_controls_it_does_not_name_and_moving_one_leaves_it():
+    state = ExplorerState()
+    state.apply_query({"model": "xyzw", "eta": "0.3", "compare": "model:xyzw,eta:0.25",
+                       "cursor": "5"})
+    state.load_preset("momentum-edge")
+    assert (state.compare, state.cursor, state.steps) == ("", -1, 3000)
+    state.view = "trajectory"
+    assert state.preset == "momentum-edge"
+    state.eta = 0.19
+    assert state.preset == ""
+
+
+def test_an_unknown_preset_in_a_link_says_which_exist():
+    state = ExplorerState()
+    (notice,) = state.apply_query({"preset": "nope", "eta": "0.1"})
+    assert notice.startswith("Ignored preset=nope from the link: there is no such preset")
+    assert "zhu-fig2a" in notice and state.eta == 0.1
+
+
+def test_values_in_the_link_override_the_preset():
+    state = ExplorerState()
+    assert state.apply_query({"preset": "zhu-fig2a", "eta": "0.15"}) == []
+    assert state.eta == 0.15 and state.steps == 1500
