@@ -199,12 +199,15 @@ def drop_data(ts, threshold, etas=None) -> dict:
             "drop_label": {"x": float(ts[k]), "text": f"η {before:.4g} → {after:.4g}"}}
 
 
-def curve_ranges(traj, threshold, flow=None, central_flow=None) -> dict[str, Range]:
+def curve_ranges(traj, threshold, flow=None, central_flow=None,
+                 others=()) -> dict[str, Range]:
     """y-ranges of the loss (log) and sharpness plots, robust to an early spike.
 
     The sharpness range always holds the threshold; the flows' curves, when shown, join the
     robust part of each range (they are smooth, no spike to clip), and so does the raw
-    sharpness drawn faint beside a preconditioned one.
+    sharpness drawn faint beside a preconditioned one. The compared runs ``others``
+    (trajectories) join with the robust part of their own ranges: a compared run whose loss
+    falls further than the live one's stays in view, its early spike does not stretch it.
     """
     loss = np.maximum(np.asarray(traj.loss, dtype=float), LOSS_FLOOR)
     held, is_preconditioned = held_sharpness(traj)
@@ -215,6 +218,12 @@ def curve_ranges(traj, threshold, flow=None, central_flow=None) -> dict[str, Ran
         if other is not None:
             extra_loss.append(np.maximum(np.asarray(other.loss, dtype=float), LOSS_FLOOR))
             extra_sharp.append(np.asarray(other.sharpness, dtype=float))
+    for other in others:
+        own = robust_range(np.maximum(np.asarray(other.loss, dtype=float), LOSS_FLOOR),
+                           log=True)
+        extra_loss.append(np.array([own.lo, own.hi]))
+        own = robust_range(held_sharpness(other)[0])
+        extra_sharp.append(np.array([own.lo, own.hi]))
     return {"loss_range": robust_range(loss, np.concatenate([np.zeros(0), *extra_loss]),
                                        log=True),
             "sharpness_range": robust_range(held, np.concatenate(extra_sharp))}

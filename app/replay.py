@@ -138,6 +138,8 @@ class Replay(Viewer):
             self.player.value = min(k, self.player.end)
         if not self._from_browser:
             self._show()
+        else:
+            self._label()
 
     def draw(self, result, data: dict) -> None:
         """The live run was redrawn: the cursor follows it to the same step."""
@@ -158,7 +160,15 @@ class Replay(Viewer):
             for span in self.spans:
                 if span.location != loc:
                     span.location = loc
-            self.hide.disabled = self.state.cursor < 0
+            self._label()
+
+    def _label(self) -> None:
+        """With no cursor on screen, no step number either, but what the buttons do."""
+        shown = self.state.cursor >= 0
+        self.hide.disabled = not shown
+        label = "replay step" if shown else "replay: ▶ walks through the run"
+        if self.player.label != label:
+            self.player.param.update(label=label, show_value=shown)
 
     def widgets(self) -> list:
         """The replay's items, for a wrapping row shared with the compare bar."""

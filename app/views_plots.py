@@ -141,7 +141,7 @@ class Dashboard(Viewer):
             data.update(plots.start_data(model, result.spec.init))
             self.landscape.push(data)
             self.curves.push(data)
-            self._show_ranges(plots.curve_ranges(traj, threshold, flow, result.central_flow))
+            self._show_ranges(self._curve_ranges(result))
             self._name_rule(result.spec.optimizer)
             has_eos = bool(np.isfinite(data["eos"]))
             for item in self.curves.eos_legends:
@@ -236,14 +236,23 @@ class Dashboard(Viewer):
         self._window, self._minima_window = target, padded
         self._background_key = key
 
+    def _curve_ranges(self, result: RunResult) -> dict:
+        """The curves' y-ranges for the live run, its flows and the compared runs."""
+        compared = [r.traj for r in self.compare.runs.results[:len(self.compare.runs.pins)]
+                    if r is not None and r.ok]
+        return plots.curve_ranges(result.traj, result.threshold, result.flow,
+                                  result.central_flow, others=compared)
+
     def refit(self) -> None:
-        """Fit the landscape again (the compared runs changed); kept while zoomed."""
+        """Fit the landscape and the curves' ranges again (the compared runs changed);
+        each kept while zoomed."""
         if self._result is not None:
             with pn.io.hold(self._doc):
                 self._show_landscape(self._result)
                 self.landscape.push(plots.manifold_data(self._result.spec.model,
-                                                        float(self._result.threshold[-1]),
+                                                        _minima_threshold(self._result),
                                                         self._minima_window))
+                self._show_ranges(self._curve_ranges(self._result))
 
     def _remember(self, *ranges) -> None:
         for r in ranges:

@@ -184,3 +184,17 @@ def test_a_new_run_sends_only_the_columns_that_changed(xyzw_run):
                                                             "step": 1}
     markers = layers(other)["markers"]
     assert dict(land.filters["markers"].args) == {"start": 0, "stop": 501, "step": markers.step}
+
+
+def test_curve_ranges_hold_the_compared_runs_robust_parts():
+    """Zhu Fig. 2a compared at 300 steps: the η = 2/12 run's loss falls further than the
+    live run's; it must stay in view, while no run's early spike stretches the axis."""
+    from app.plots import curve_ranges
+    live = dynamics.simulate("xyzw", (2.8, 0.2, 2.8, 0.2), 0.2, 60)
+    other = dynamics.simulate("xyzw", (2.8, 0.2, 2.8, 0.2), 2 / 12, 1500)
+    alone = curve_ranges(live, np.full(61, 10.0))
+    both = curve_ranges(live, np.full(61, 10.0), others=[other])
+    assert alone["loss_range"].lo > 1e-10 > other.loss[-1]   # the compared tail was cut off
+    assert both["loss_range"].lo <= other.loss[-1] * 1.01
+    assert both["sharpness_range"].lo <= other.sharpness[-100:].min()
+    assert both["sharpness_range"].hi >= other.sharpness[-100:].max()
