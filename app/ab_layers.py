@@ -87,9 +87,9 @@ def formula_line(path: ab.ABPath) -> str:
     k, r = path.kappa, ab.edge_radius(path.eta, path.degree)
     inner = "η⁻² − 4" if path.degree == 4 else "4η⁻² − 4"
     b_text = "b = −xy − 1" if path.mirrored else "b = xy − 1"
-    xy = "(y, x)" if path.swapped else "(x, y)"
-    return (f"Plotted: a = √(x² − y²) − ({inner})^¼ = √(x² − y²) − {r:.4g},  {b_text},  "
-            f"κ = √η = {k:.4g}, at each iterate {xy}.")
+    root = "√(y² − x²)" if path.swapped else "√(x² − y²)"
+    return (f"Plotted: a = {root} − ({inner})^¼ = {root} − {r:.4g},  {b_text},  "
+            f"κ = √η = {k:.4g}, at every iterate.")
 
 
 def summary(path: ab.ABPath, final_sharpness: float, threshold: float, steps: int,

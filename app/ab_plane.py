@@ -33,7 +33,7 @@ import numpy as np
 
 DEGREE = {"x2y2": 4, "xyzw": 4, "xy": 2}   # the models the (a, b) plane is defined for
 ETA_LIMIT = {4: 0.5, 2: 1.0}                # the EoS minimum with x > y exists for η below
-ESCAPE = 3.0 * np.sqrt(3.0) / 2.0 - 1.0     # 8aκ beyond which b'' = b(1 + 8aκ − 16b²) escapes
+ESCAPE = 2.0   # 8aκ beyond which b'' = b(1 + 8aκ − 16b²) sends almost every b to infinity
 
 
 def kappa(eta: float) -> float:
@@ -105,12 +105,12 @@ def ab_path(model_name: str, params, eta: float) -> ABPath | str:
             notes.append(f"this xyzw start is not symmetric (z ≠ x or w ≠ y, up to {gap:.2g}): "
                          "(a, b) uses its x and y only, while Zhu's transform assumes z = x, "
                          "w = y")
-    swapped = bool(len(x)) and abs(y[-1]) > abs(x[-1])
+    swapped = bool(len(x) and abs(y[-1]) > abs(x[-1]))
     if swapped:
         x, y = y, x
         notes.append("the run ends with |y| > |x|: read with x and y exchanged (a symmetry "
                      "of the loss)")
-    mirrored = degree == 4 and bool(len(x)) and x[-1] * y[-1] < 0
+    mirrored = bool(degree == 4 and len(x) and x[-1] * y[-1] < 0)
     if mirrored:
         y = -y
         notes.append("the run ends on the branch xy = −1: read with y → −y, so b = −xy − 1")
@@ -157,12 +157,17 @@ def period_doubling_a(k: float) -> float:
 
 
 def escape_a(k: float) -> float:
-    """Beyond this a the map sends almost every b to infinity: 1 + 8aκ > 3√3/2."""
+    """Beyond a = 1/(4κ) the map sends almost every b to infinity.
+
+    With r = 1 + 8aκ and b = β√r/4 the map is β ↦ r(β − β³); its orbits stay in
+    |β| ≤ √(1 + 1/r) (the 2-cycle ±√(1 + 1/r)) as long as the hump r·2/(3√3) does not pass
+    that bound: 4r³/27 ≤ r + 1, i.e. r ≤ 3, 8aκ ≤ 2.
+    """
     return ESCAPE / (8.0 * k)
 
 
 def bifurcation_range(k: float) -> tuple[float, float]:
-    """The a-range of the diagram: 8aκ from −0.2 (b → 0) to just past the escape."""
+    """The a-range of the diagram: 8aκ from −0.2 (b → 0) to just past the escape (8aκ = 2)."""
     return -0.025 / k, 1.02 * escape_a(k)
 
 
@@ -170,7 +175,7 @@ def bifurcation_range(k: float) -> tuple[float, float]:
 def bifurcation(k: float, n_a: int = 360, transient: int = 1500, keep: int = 48) -> dict:
     """Bifurcation diagram of b'' = b(1 + 8aκ − 16b²): for each a, the last ``keep`` values.
 
-    Iterated from b₀ = ±½·√(1 + 8aκ)/4 (inside the invariant interval |b| ≤ √(1 + 8aκ)/4)
+    Iterated from b₀ = ±½·√(1 + 8aκ)/4 (inside the invariant interval |b| ≤ √(2 + 8aκ)/4)
     for ``transient`` steps; orbits that escape are dropped; repeated values (a fixed point,
     a cycle) are kept once. Identical for every session: cached per κ (immutable arrays).
     """
