@@ -13,38 +13,20 @@ import dataclasses
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, HoverTool, Label, Node, Range1d, Span
-from bokeh.plotting import figure
 from panel.viewable import Viewer
 
 import dynamics
 
-from . import ab_layers, ab_plane as ab
-from .figures import BLUE, FONT, GREEN, MIN_WIDTH, ORANGE, PURPLE, TOOLS, _style
+from . import ab_layers, ab_plane as ab, figures_ab
+from .figures import MIN_WIDTH
 from .limits import MAX_STEPS
-from .replay import MARKER_FILL
 from .runs import run
 from .state import ExplorerState
 
 NAME = "ab"
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1", "lam2",
               "steps", "drop_step", "drop_eta", "seed", "beta", "beta1", "beta2", "eps"]
-HEIGHT = 430
 LIGHT_WORK = 20_000   # steps × parameters run on the event loop (a few ms); more: a thread
-EVEN, ODD = BLUE, ORANGE
-
-
-def _empty(*names) -> ColumnDataSource:
-    return ColumnDataSource({n: [] for n in names})
-
-
-def _frame_label(fig, name: str, colour: str) -> Label:
-    """A label at the frame's top, beside a vertical line (placed by :func:`_place`)."""
-    label = Label(x=0, y=Node(target="frame", symbol="top", offset=4), text="", name=name,
-                  anchor="top_left", x_offset=4, text_color=colour, text_font_size=FONT["note"],
-                  background_fill_color="white", background_fill_alpha=0.8)
-    fig.add_layout(label)
-    return label
 
 
 class ABView(Viewer):
@@ -56,14 +38,14 @@ class ABView(Viewer):
         self._doc = pn.state.curdoc
         self._dirty, self._scheduled = True, False
         self._path: ab.ABPath | None = None
-        src = {n: _empty("a", "b", "step") for n in ("ab_even", "ab_odd", "ab_cursor")}
-        src.update({n: _empty("a", "b") for n in ("ab_last", "ab_parabola", "ab_ellipse",
-                                                   "ab_bifurcation")})
-        for name, source in src.items():
-            source.name = name
-        self.sources = src
-        self._legend_items: dict[str, list] = {}
-        self.plane, self.diagram = self._plane_figure(), self._diagram_figure()
+        self.sources = figures_ab.sources()
+        self.plane = figures_ab.plane_figure(self.sources)
+        self.diagram = figures_ab.diagram_figure(self.sources)
+        self._legend_items = figures_ab.legend_items(self.plane, self.diagram)
+        self.edge = self.plane.select_one({"name": "ab_edge"})
+        self.edge_label = self.plane.select_one({"name": "ab_edge_label"})
+        self.doubling = self.diagram.select_one({"name": "ab_doubling"})
+        self.doubling_label = self.diagram.select_one({"name": "ab_doubling_label"})
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                    sizing_mode="stretch_width", margin=(0, 10))
         self.switch = pn.widgets.Button(name="Switch to x2y2", button_type="primary",
@@ -94,70 +76,6 @@ class ABView(Viewer):
         state.param.watch(self._on_view, "view")
         if state.view == NAME:
             self._draw(run(self._spec()))   # the first picture, synchronously
-
-    # --- figures ---------------------------------------------------------------------------
-
-    def _plane_figure(self):
-        src = self.sources
-        fig = figure(sizing_mode="stretch_width", height=HEIGHT, min_width=MIN_WIDTH,
-                     x_range=Range1d(-1, 1), y_range=Range1d(-1, 1), tools=TOOLS,
-                     active_scroll=None, x_axis_label="a", y_axis_label="b",
-                     title="The run in Zhu's (a, b) plane", name="ab_plane")
-        fig.line("a", "b", source=src["ab_parabola"], color=GREEN, line_width=3,
-                 legend_label="parabola b² = aκ/2 + κ⁴/16", name="ab_parabola_line")
-        fig.line("a", "b", source=src["ab_ellipse"], color=GREEN, line_width=2,
-                 line_dash="dashed", legend_label="orbit b² + 4a²/κ² = const through θ₀",
-                 name="ab_ellipse_line")
-        self.edge = Span(dimension="height", line_color=PURPLE, line_width=2,
-                         line_dash="dashed", name="ab_edge", location=None)
-        fig.add_layout(self.edge)
-        self.edge_label = _frame_label(fig, "ab_edge_label", PURPLE)
-        even = fig.scatter("a", "b", source=src["ab_even"], size=4, color=EVEN,
-                           legend_label="even steps", name="ab_even_markers")
-        odd = fig.scatter("a", "b", source=src["ab_odd"], size=4, color=ORANGE,
-                          legend_label="odd steps", name="ab_odd_markers")
-        fig.scatter("a", "b", source=src["ab_last"], size=16, marker="star", color="black",
-                    legend_label="last iterate", name="ab_last_marker")
-        fig.scatter("a", "b", source=src["ab_cursor"], size=20, marker="diamond",
-                    fill_color=MARKER_FILL, line_color="black", line_width=2,
-                    legend_label="replay step k", name="ab_cursor_marker")
-        fig.add_tools(HoverTool(renderers=[even, odd], tooltips=[
-            ("step", "@step"), ("a", "@a{0.00000}"), ("b", "@b{0.00000}")]))
-        self._legend(fig, ncols=2)
-        return fig
-
-    def _diagram_figure(self):
-        src = self.sources
-        fig = figure(sizing_mode="stretch_width", height=HEIGHT, min_width=MIN_WIDTH,
-                     x_range=Range1d(-1, 1), y_range=Range1d(-1, 1), tools=TOOLS,
-                     active_scroll=None, x_axis_label="a", y_axis_label="b",
-                     title="Two-step map b'' = b(1 + 8aκ − 16b²): where b settles",
-                     name="ab_diagram")
-        fig.scatter("a", "b", source=src["ab_even"], size=3, color=EVEN, alpha=0.7,
-                    legend_label="GD: even steps")
-        fig.scatter("a", "b", source=src["ab_odd"], size=3, color=ODD, alpha=0.7,
-                    legend_label="GD: odd steps")
-        # the map on top: where GD's points cover it, its own branches still show
-        fig.scatter("a", "b", source=src["ab_bifurcation"], size=2, color="#333333",
-                    alpha=0.6, legend_label="the map's last 48 values, for each a",
-                    name="ab_bifurcation_markers")
-        fig.scatter("a", "b", source=src["ab_cursor"], size=18, marker="diamond",
-                    fill_color=MARKER_FILL, line_color="black", line_width=2)
-        self.doubling = Span(dimension="height", line_color="black", line_width=2,
-                             line_dash="dotted", name="ab_doubling", location=None)
-        fig.add_layout(self.doubling)
-        self.doubling_label = _frame_label(fig, "ab_doubling_label", "black")
-        self._legend(fig, ncols=2)
-        return fig
-
-    def _legend(self, fig, ncols: int) -> None:
-        legend = fig.legend[0]
-        for item in legend.items:   # shown only while their layer has data (_show_legends)
-            self._legend_items.setdefault(item.label.value, []).append(item)
-        legend.update(label_text_font_size=FONT["legend"], ncols=ncols, spacing=10,
-                      padding=2, margin=2, border_line_alpha=0.0, click_policy="hide")
-        fig.add_layout(legend, "below")
-        _style(fig)
 
     # --- scheduling ------------------------------------------------------------------------
 
@@ -233,7 +151,7 @@ class ABView(Viewer):
             extra_a = [layers["ab_edge"]]
             window = ab_layers.window([layers["ab_even"], layers["ab_odd"]], extra_a, [0.0])
             self._set_ranges(self.plane, window)
-            _place(self.edge_label, layers["ab_edge"], window[0],
+            figures_ab.place(self.edge_label, layers["ab_edge"], window[0],
                    "a = −κ³/8" if path.degree == 4 else "a = 0 (EoS minimum)")
             n = len(path.a)
             self.slider.end = max(n - 1, 1)
@@ -278,7 +196,7 @@ class ABView(Viewer):
         window = ab_layers.window([layers["ab_even"], layers["ab_odd"], diagram],
                                   [a_lo, a_hi], [0.0])
         self._set_ranges(self.diagram, window)
-        _place(self.doubling_label, a_double, window[0],
+        figures_ab.place(self.doubling_label, a_double, window[0],
                f"period doubling a = 1/(8κ) = {a_double:.3g}")
 
     @staticmethod
@@ -343,14 +261,6 @@ class ABView(Viewer):
                               sizing_mode="stretch_width")
         return pn.Column(self.alert, self.switch, controls, self.text, self.plots,
                          sizing_mode="stretch_width")
-
-
-def _place(label, x: float, a_range, text: str) -> None:
-    """``label`` at the top of the vertical line at ``x``, on the side with more room."""
-    lo, hi = a_range
-    left = (x - lo) > 0.5 * (hi - lo)
-    label.update(x=x, text=text, anchor="top_right" if left else "top_left",
-                 x_offset=-4 if left else 4)
 
 
 def _escape(text: str) -> str:
