@@ -28,6 +28,12 @@ class Page:
 PAGES: dict[str, Page] = {
     "trajectory": Page("Trajectory", "One run: its path on the landscape, the loss, and the "
                        "sharpness against the rule's threshold.", "app.views_plots:Dashboard"),
+    # issue 12 (anatomy of a run): the swing along q₁; the distance from the two flows
+    "oscillation": Page("Oscillation along q₁", "The iterate's swing across its central "
+                        "point along the top eigenvector, and the sharpness that drives it.",
+                        "app.views_oscillation:OscillationView"),
+    "distance": Page("Distance from the flows", "How far GD is from gradient flow and from "
+                     "the central flow, against time.", "app.views_distance:DistanceView"),
 }
 DEFAULT_PAGE = "trajectory"
 
