@@ -12,13 +12,14 @@ moved by the trajectory view's player, the link's ``cursor=`` or this view's own
 from __future__ import annotations
 
 import asyncio
+from html import escape
 
 import panel as pn
 from bokeh.models import Div, Span
 from panel.viewable import Viewer
 
 from .anatomy import anatomy
-from .readout import alert_html
+from .readout import BOX
 from .state import ExplorerState
 
 # the state's params that change the run (not its drawing: show_flow, x_axis, …)
@@ -33,6 +34,13 @@ def cursor_span(fig, name: str) -> Span:
                 line_alpha=0.6, name=name)
     fig.add_layout(span)
     return span
+
+
+def words_html(sentence: str, level: str) -> str:
+    """``sentence`` in a box coloured like a Panel Alert of type ``level``, as tall as it
+    needs (these paragraphs are longer than the trajectory view's verdict)."""
+    style = BOX.format(height=0, level=level, size=15).replace("height: 0px; ", "")
+    return f'<div style="{style}; padding: 6px 1.25rem">{escape(sentence)}</div>'
 
 
 def words_div(name: str) -> Div:
@@ -112,7 +120,7 @@ class AnatomyView(Viewer):
         data, message = result
         with pn.io.hold(self._doc):
             if data is None:
-                self.words.text = alert_html(f"Cannot show this: {message}", "danger")
+                self.words.text = words_html(f"Cannot show this: {message}", "danger")
                 return
             self.data = data
             self.show(data)

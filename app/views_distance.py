@@ -13,8 +13,7 @@ from bokeh.plotting import figure
 
 from . import distance as dist
 from .figures import BLUE, CENTRAL_FLOW, MIN_WIDTH, ORANGE, SKY, TOOLS, _style
-from .readout import alert_html
-from .views_anatomy import AnatomyView, cursor_span, words_div
+from .views_anatomy import AnatomyView, cursor_span, words_div, words_html
 
 
 def layers(d: dist.Distance) -> dict:
@@ -50,7 +49,7 @@ class DistanceView(AnatomyView):
         fig.add_layout(self.edge)
         self.cursor = cursor_span(fig, "dist_cursor")
         _style(fig)
-        fig.legend.location, fig.legend.label_text_font_size = "bottom_right", "13px"
+        fig.legend.location, fig.legend.label_text_font_size = "center_right", "13px"
         fig.legend.background_fill_alpha, fig.legend.click_policy = 0.7, "hide"
         self.figure = fig
         self.caption = pn.pane.HTML(
@@ -72,7 +71,7 @@ class DistanceView(AnatomyView):
         d = data["dist"]
         for name, columns in data["layers"].items():
             self.sources[name].data = columns
-        self.words.text = alert_html(data["words"], data["level"])
+        self.words.text = words_html(data["words"], data["level"])
         self.edge.location = d.edge_time if d.edge_step is not None else None
 
     def show_cursor(self, data, k: int) -> None:

@@ -14,9 +14,9 @@ from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
 from . import oscillation as osc
+from .fit import robust_range
 from .figures import BLUE, GREEN, MIN_WIDTH, ORANGE, TOOLS, VERMILLION, _style
-from .readout import alert_html
-from .views_anatomy import AnatomyView, cursor_span, words_div
+from .views_anatomy import AnatomyView, cursor_span, words_div, words_html
 
 
 def layers(o: osc.Oscillation) -> dict:
@@ -79,11 +79,10 @@ class OscillationView(AnatomyView):
         self.cursors = [cursor_span(swing, "osc_cursor_swing"),
                         cursor_span(sharp, "osc_cursor_sharpness")]
         phase = figure(height=490, sizing_mode="stretch_width", min_width=300, tools=TOOLS,
-                       title="Self-stabilization (Damian et al.)")
+                       title="Self-stabilization: x against y", x_range=Range1d(-1, 1),
+                       y_range=Range1d(-1, 1))
         steps = LinearColorMapper(palette=Viridis256, low=0, high=1)
         self.step_map = steps
-        phase.line("x", "y", source=self.sources["osc_phase"], color="#999999", line_width=1,
-                   alpha=0.5)
         phase.scatter("x", "y", source=self.sources["osc_phase"], size=4, line_color=None,
                       fill_color={"field": "step", "transform": steps})
         phase.scatter("x", "y", source=self.cursor_source, size=14, marker="diamond",
@@ -97,10 +96,7 @@ class OscillationView(AnatomyView):
             fig.legend.background_fill_alpha, fig.legend.click_policy = 0.7, "hide"
         self.figures = {"swing": swing, "sharpness": sharp, "phase": phase}
         self.caption = pn.pane.HTML(
-            "Colour: step (dark early, yellow late). x is the swing along q₁; y how much "
-            "sharper than θ̄ the iterate sits off q₁ (∇S⊥ = ∇S − ⟨∇S, q₁⟩q₁ at θ̄). The swing "
-            "feeds back on the sharpness through the cubic term of the loss.",
-            sizing_mode="stretch_width", margin=(0, 10), styles={"font-size": "14px"})
+            "", sizing_mode="stretch_width", margin=(0, 10), styles={"font-size": "14px"})
         self._request()
 
     def compute(self, an) -> dict:
@@ -116,7 +112,7 @@ class OscillationView(AnatomyView):
         o = data["osc"]
         for name, columns in data["layers"].items():
             self.sources[name].data = columns
-        self.words.text = alert_html(data["words"], data["level"])
+        self.words.text = words_html(data["words"], data["level"])
         n = len(o.step)
         self.figures["swing"].x_range.update(start=0, end=max(n - 1, 1))
         self.step_map.high = max(n - 1, 1)
@@ -127,9 +123,23 @@ class OscillationView(AnatomyView):
         for item in self.figures["sharpness"].legend[0].items:
             if item.renderers == [self.threshold_line]:
                 item.label = {"value": formula}
-        self.figures["phase"].title.text = (
-            "Self-stabilization (Damian et al.): θ̄ = "
-            + ("central flow" if o.centre == "central flow" else "two-step mean"))
+        phase = self.figures["phase"]
+        notes = []
+        for axis, values in (("x", o.x), ("y", o.y)):
+            rng = robust_range(values, extra=[0.0])
+            getattr(phase, f"{axis}_range").update(start=rng.lo, end=rng.hi, reset_start=rng.lo,
+                                                   reset_end=rng.hi)
+            if rng.note:
+                notes.append(f"{axis} {rng.note.replace('clipped: ', '')}")
+        centre = ("GD's central flow" if o.centre == "central flow" else
+                  "the two-step mean (so y, the drift off q₁, is nearly 0)")
+        self.caption.object = (
+            f"Damian et al.'s self-stabilization, θ̄ = {centre}. Colour: step (dark early, "
+            "yellow late). x is the swing along q₁; y how much sharper than θ̄ the iterate "
+            "sits off q₁ (∇S⊥ = ∇S − ⟨∇S, q₁⟩q₁ at θ̄); the swing feeds back on the "
+            "sharpness through the cubic term of the loss."
+            + (f" Axes fitted to most of the run (beyond them: {'; '.join(notes)})."
+               if notes else ""))
 
     def show_cursor(self, data, k: int) -> None:
         o = data["osc"]
