@@ -103,7 +103,8 @@ def words(dist: Distance, an) -> tuple[str, str]:
     num = dist.after_edge()
     if not num:
         return head + "The run ends as it reaches 2/η: nothing to compare after it.", "warning"
-    when = f"From t = {dist.edge_time:.3g}, where S first reaches 2/η, "
+    when = ("From the start (S is above 2/η already), " if dist.edge_step == 0 else
+            f"From t = {dist.edge_time:.3g}, where S first reaches 2/η, ")
     grows = num["gf_max"] > 2 * dist.gf[dist.edge_step]
     small = (dist.has_central and num["mean_ratio"] < CLOSER
              and num["cf_end"] < CLOSER * num["gf_end"])

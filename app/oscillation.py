@@ -189,9 +189,9 @@ def words(osc: Oscillation, an) -> tuple[str, str]:
         return (head + f"This run stays below {formula} (its sharpness peaks at {top:.3g} < "
                 f"{osc.threshold.min():.3g}): no oscillation to see; raise η or start nearer "
                 "a sharp minimum.", "warning")
-    start = ("starts at or above" if osc.edge_step == 0
-             else f"first reaches {formula} at step {osc.edge_step} and")
-    parts = [f"The sharpness {start} the swing along q₁ begins"]
+    parts = [f"The sharpness starts above {formula}, so the swing along q₁ begins at once"
+             if osc.edge_step == 0 else f"The sharpness first reaches {formula} at step "
+             f"{osc.edge_step} and the swing along q₁ begins"]
     if osc.stretch is not None and osc.stretch[1] - osc.stretch[0] >= 4:
         k, j = osc.stretch
         parts.append(f"x = ⟨q₁, θ − θ̄⟩ flips sign at every step from {k} to {j}")

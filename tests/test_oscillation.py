@@ -4,7 +4,7 @@
 eigvalsh of the hand Hessian, tests/reference.py). The swing is checked on two runs past 2/η:
 
 * x2y2 at η = 0.2 from the minimum xy = 1 with x² + y² = 5.5 (S = 11 > 2/η = 10), y nudged
-  by 10⁻³: x flips sign at every step from step 29 to the end, |x| peaks at step 29 (0.063)
+  by 10⁻³: x flips sign at every step from step 12 to the end, |x| peaks at step 29 (0.063)
   and S at the two-step mean falls below 2/η for good at step 26 — 3 steps apart; the test
   allows 5.
 * xyzw at η = 0.2 from (3, 0.01, 3, 0.01) (a catapult: S jumps to 40 at step 4): x flips
@@ -107,6 +107,7 @@ def test_swing_alternates_and_peaks_where_the_mean_sharpness_falls_back(manifold
     # the mean's S rose above 2/η before and stays below it after
     assert o.mean_sharpness[0] > 10 and np.all(o.mean_sharpness[o.back_step:] < 10)
     text, _ = osc.words(o, manifold_run)
+    assert text.startswith("The sharpness starts above 2/η, so the swing along q₁ begins")
     assert f"|x| peaks at step {o.peak_step}" in text and "just as" in text
 
 
