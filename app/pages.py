@@ -31,6 +31,12 @@ PAGES: dict[str, Page] = {
     "ab": Page("(a, b) plane", "Zhu et al.'s coordinates of the minimalist example: the run "
                "follows the parabola to a = −κ³/8, beside the two-step map's bifurcation "
                "diagram.", "app.views_ab:ABView"),
+    # issue 12 (anatomy of a run): the swing along q₁; the distance from the two flows
+    "oscillation": Page("Oscillation along q₁", "The iterate's swing across its central "
+                        "point along the top eigenvector, and the sharpness that drives it.",
+                        "app.views_oscillation:OscillationView"),
+    "distance": Page("Distance from the flows", "How far GD is from gradient flow and from "
+                     "the central flow, against time.", "app.views_distance:DistanceView"),
 }
 DEFAULT_PAGE = "trajectory"
 
