@@ -44,6 +44,7 @@ from .model import Model
 
 MAX_KEEP = 512
 MAX_ETAS = 4096
+_COMPILED = set()   # (runner, device) pairs that have run once
 
 
 @dataclass(frozen=True)
@@ -139,17 +140,23 @@ def bifurcation(model, init, etas, steps: int, keep: int = 64, optimizer="gd",
     devs = devices()
 
     def run_chunk(j):
-        part, dev = chunks[j], devs[j % len(devs)]
+        if j >= len(chunks):   # a device with no chunk compiles now, not when a longer
+            part, dev, n = etas[:1], devs[j], 0   # sweep first reaches it (0 steps)
+            if (runner, dev) in _COMPILED:
+                return None
+        else:
+            part, dev, n = chunks[j], devs[j % len(devs)], steps
         padded = np.concatenate([part, np.full(CHUNK - len(part), part[-1])])
         put = lambda a: jax.device_put(np.ascontiguousarray(a), dev)
         out = runner(put(np.repeat(start[None], CHUNK, 0)),
                      put(np.repeat(state0[None], CHUNK, 0).reshape(CHUNK, layout.size)),
-                     put(padded), np.int32(steps), on_device(tuple(stepped.consts), dev),
+                     put(padded), np.int32(n), on_device(tuple(stepped.consts), dev),
                      on_device(tuple(model.consts), dev), np.uint32(seed))
+        _COMPILED.add((runner, dev))
         return [np.asarray(a)[:len(part)] for a in out]
 
     with ThreadPoolExecutor(max_workers=len(devs)) as pool:
-        parts = list(pool.map(run_chunk, range(len(chunks))))
+        parts = list(pool.map(run_chunk, range(max(len(chunks), len(devs)))))[:len(chunks)]
     tail, loss, sharp, effective, taken, diverged = (np.concatenate(a) for a in zip(*parts))
     if lift is not None:
         tail = model.embed(tail)
