@@ -28,6 +28,8 @@ class Page:
 PAGES: dict[str, Page] = {
     "trajectory": Page("Trajectory", "One run: its path on the landscape, the loss, and the "
                        "sharpness against the rule's threshold.", "app.views_plots:Dashboard"),
+    "sweep": Page("η sweep", "One start, hundreds of step sizes: where the run converges, "
+                  "cycles, turns chaotic or diverges.", "app.views_sweep:SweepView"),
 }
 DEFAULT_PAGE = "trajectory"
 
