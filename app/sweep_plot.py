@@ -183,10 +183,17 @@ def caption(bif, optimizer) -> str:
         words.append(f"from η ≈ {_eta(first)} runs diverge (grey)" if np.all(div[etas >= first])
                      else f"{_runs(int(div.sum()), 'diverge')} (grey)")
     text = "; ".join(words) + "." if words else ""
+    if bif.model.name == "quadratic" and rule.name == "gd":
+        top = max(bif.model.consts)
+        text += (f" On a quadratic GD is θᵢ ← (1 − ηλᵢ)θᵢ: it converges iff η < 2/λ₁ = "
+                 f"{_eta(2 / top)} and never cycles." if top > 0 else "")
     if rules.preconditioned(optimizer):
         text += (f" {rule.title} is held through its preconditioned sharpness λ_max(P⁻¹H), "
                  f"not S, to {formula} (Cohen et al. 2022).")
     if first2 is None and bif.model.name in ("x2y2", "xyzw") and rule.name == "gd":
+        # the cascade lies past η = ½, where no minimum is stable (S ≥ 4 on x²y² = 1)
         text += (" For the period-doubling cascade, start near the flattest minimum (1, 1), "
-                 "e.g. x₀ = 1.2, y₀ = 0.9, and sweep η from 0.3 to 0.85.")
+                 "e.g. x₀ = 1.2, y₀ = 0.9, and sweep η from 0.3 to 0.85"
+                 + (" (on x2y2, the same map: xyzw's η stops at 0.5)."
+                    if bif.model.name == "xyzw" else "."))
     return text[0].upper() + text[1:] if text else text

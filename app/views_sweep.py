@@ -102,7 +102,7 @@ class SweepView(Viewer):
         self._stale = True        # the state changed while another view was shown
         self._scheduled = False
         p = state.param
-        box = dict(width=104, margin=(0, 6, 4, 0))
+        box = dict(width=94, margin=(0, 6, 4, 0))
         self.controls = [
             bind(pn.widgets.FloatInput(name=p.sweep_eta_from.label, step=0.01, **box), state,
                  "sweep_eta_from"),
@@ -116,7 +116,7 @@ class SweepView(Viewer):
                  "sweep_steps")]
         self.quantity = bind(pn.widgets.Select(name=p.sweep_quantity.label,
                                                options=self._quantity_options(),
-                                               width=150, margin=(0, 6, 4, 0)),
+                                               width=124, margin=(0, 6, 4, 0)),
                              state, "sweep_quantity")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10, 6, 10),
                                    sizing_mode="stretch_width")

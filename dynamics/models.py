@@ -172,7 +172,7 @@ MODELS: dict[str, Model] = {
         title="Minimalist example: ½ (1 − xyzw)²",
         formula=r"L(x, y, z, w) = \tfrac12 (1 - xyzw)^2",
         dim=4, param_names=("x", "y", "z", "w"), loss_fn=_xyzw_loss,
-        default_init=(2.8, 0.2, 2.8, 0.2), default_eta=0.2, eta_range=(0.01, 0.9),
+        default_init=(2.8, 0.2, 2.8, 0.2), default_eta=0.2, eta_range=(0.01, 0.5),
         default_steps=1500,
         window=((-0.5, 4.0), (-0.5, 2.5)),
         embed_fn=_symmetric_xyzw,
