@@ -109,3 +109,13 @@ def _parse(p: param.Parameter, raw):
             raise ValueError(f"it must lie between {lo} and {hi}")
         return int(value)
     return value
+
+
+# the η sweep (view=sweep, app/views_sweep.py): its range lies where the slider's η may go
+LIMITS.update({"sweep_eta_from": _eta_limits, "sweep_eta_to": _eta_limits,
+               "sweep_count": lambda m: (2, 500), "sweep_keep": lambda m: (2, 256),
+               "sweep_steps": lambda m: (10, 100_000)})
+OPEN_BELOW |= {"sweep_eta_from", "sweep_eta_to"}
+SYMBOLS.update({"sweep_eta_from": "η from", "sweep_eta_to": "η to",
+                "sweep_count": "number of step sizes", "sweep_keep": "last iterates K",
+                "sweep_steps": "steps per η", "sweep_quantity": "plotted quantity"})

@@ -37,6 +37,8 @@ PAGES: dict[str, Page] = {
                         "app.views_oscillation:OscillationView"),
     "distance": Page("Distance from the flows", "How far GD is from gradient flow and from "
                      "the central flow, against time.", "app.views_distance:DistanceView"),
+    "sweep": Page("η sweep", "One start, hundreds of step sizes: where the run converges, "
+                  "cycles, turns chaotic or diverges.", "app.views_sweep:SweepView"),
 }
 DEFAULT_PAGE = "trajectory"
 

@@ -14,6 +14,7 @@ import dynamics
 from .pages import DEFAULT_PAGE, page_titles
 from .presets import PRESETS, preset_titles
 from .runs import RunResult, RunSpec, run  # noqa: F401  (RunResult: re-exported)
+from .sweep_plot import QUANTITIES as SWEEP_QUANTITIES, sweep_defaults
 
 from .limits import (  # noqa: F401  (re-exported: the controls and tests use them)
     HYPER_NAMES, LIMIT, LIMITS, MAX_STEPS, OPEN_ABOVE, OPEN_BELOW, SYMBOLS, _eta_limits, _number, _parse, _text, fine_step, snap)
@@ -70,6 +71,15 @@ class ExplorerState(param.Parameterized):
     compare = param.String(default="", doc="The compared runs, in app/compare.py's URL form.")
     cursor = param.Integer(default=-1, bounds=(-1, MAX_STEPS), label="replay step",
                            doc="The replay cursor's step (-1: no cursor).")
+    # the η sweep (view=sweep, app/views_sweep.py): its own range, sizes and plotted quantity;
+    # each model's defaults come from app/sweep_plot.py's sweep_defaults (in reset)
+    sweep_eta_from = param.Number(default=0.01, step=0.001, label="η from")
+    sweep_eta_to = param.Number(default=0.9, step=0.001, label="η to")
+    sweep_count = param.Integer(default=300, bounds=(2, 500), label="step sizes")
+    sweep_keep = param.Integer(default=64, bounds=(2, 256), label="last iterates K")
+    sweep_steps = param.Integer(default=20000, bounds=(10, 100_000), label="steps per η")
+    sweep_quantity = param.Selector(default="sharpness", objects=list(SWEEP_QUANTITIES),
+                                    label="plotted")
 
     preset = param.Selector(default="", objects=preset_titles(),
                             doc="The preset (app/presets.py) the controls hold, '' once one moves; "
@@ -78,6 +88,8 @@ class ExplorerState(param.Parameterized):
     URL_NAMES = ("view", "model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
                  "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
+    URL_NAMES += ("sweep_eta_from", "sweep_eta_to", "sweep_count", "sweep_keep", "sweep_steps",
+                  "sweep_quantity")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -143,6 +155,7 @@ class ExplorerState(param.Parameterized):
                       x0=init[0], y0=init[1], z0=init[2], w0=init[3], drop_step=0,
                       drop_eta=round(m.default_eta / 2, 6), seed=0, show_flow=False,
                       show_central_flow=False, symmetric=True)
+        values.update(sweep_defaults(m))   # the η sweep's range for this model
         values["optimizer"] = (m.default_optimizer if m.default_optimizer in
                                self.param.optimizer.objects else "gd")
         rule = self.optimizer if "optimizer" in keep else values["optimizer"]

@@ -19,3 +19,6 @@ __all__ = [
     "loss_on_plane", "measure", "momentum", "optimizers_for", "quadratic", "rmsprop",
     "sharpness", "simulate", "sweep_eta", "sweep_init", "warm_up",
 ]
+
+from .bifurcation import Bifurcation, bifurcation  # noqa: E402  (η sweep, issue 11)
+__all__ += ["Bifurcation", "bifurcation"]

@@ -161,7 +161,7 @@ MODELS: dict[str, Model] = {
         title="Degree 4 in the plane: ¼ (1 − x²y²)²",
         formula=r"L(x, y) = \tfrac14 (1 - x^2 y^2)^2",
         dim=2, param_names=("x", "y"), loss_fn=_x2y2_loss,
-        default_init=(2.8, 0.2), default_eta=0.2, eta_range=(0.01, 0.5), default_steps=1500,
+        default_init=(2.8, 0.2), default_eta=0.2, eta_range=(0.01, 0.9), default_steps=1500,
         window=((-0.5, 4.0), (-0.5, 2.5)),
         manifold_fn=_x2y2_manifold,
         note=("The z = x, w = y slice of ½(1 − xyzw)²: GD on it is exactly eq. (2) of "
