@@ -62,8 +62,11 @@ def formula_lines(latex: str) -> list[str]:
     return [f"${line}$" for line in split_lines(latex)]
 
 
-def intro_text(model, optimizer: str) -> str:
-    """The "What am I looking at?" paragraph for ``optimizer`` (a name) on ``model``."""
+def intro_text(model, optimizer: str, page: str = "trajectory") -> str:
+    """The "What am I looking at?" paragraph for ``optimizer`` (a name) on ``model``, for
+    the view ``page`` of app/pages.py (the trajectory view's plots are told one by one;
+    another view says what it shows in its own caption)."""
+    from .pages import PAGES   # (no Panel there)
     opt = dynamics.OPTIMIZERS[optimizer]
     threshold = _unicode(getattr(opt, "threshold_formula", r"2/\eta"))
     preconditioned = getattr(opt, "preconditioner_fn", None) is not None
@@ -73,14 +76,16 @@ def intro_text(model, optimizer: str) -> str:
             + ".")
     plane = ("the loss along x" if len(model.plane) == 1 else
              "the landscape (grey = log-loss)")
+    plots = ((f"The first plot shows {plane}, its minima coloured by "
+              "their sharpness (the legend says which GD can hold) and the iterates from the "
+              "start ⊕ (click to move it); the other two show the loss and the sharpness "
+              "against the step, with the threshold dashed. ") if page == "trajectory" else
+             f"This view, *{PAGES[page].title}*: {PAGES[page].caption} ")
     return (
         f"**What am I looking at?** **{opt.title}** on *{model.title}* (the rule and the "
         "objective are in the card below). Near a minimum, gradient descent θ ← θ − η∇L(θ) "
         "is only stable if the *sharpness* S (the largest eigenvalue of the Hessian ∇²L) "
-        f"is at most **2/η**.{held} The first plot shows {plane}, its minima coloured by "
-        "their sharpness (the legend says which GD can hold) and the iterates from the "
-        "start ⊕ (click to move it); the other two show the loss and the sharpness against "
-        "the step, with the threshold dashed. " + WATCH.get(optimizer, FALLBACK)
+        f"is at most **2/η**.{held} " + plots + WATCH.get(optimizer, FALLBACK)
     )
 
 
@@ -124,12 +129,12 @@ class About(Viewer):
         self.body = pn.Column(sizing_mode="stretch_width")
         self.card = pn.Card(self.body, title="About this model and update rule",
                             collapsed=False, sizing_mode="stretch_width", margin=(6, 10))
-        state.param.watch(self._update, ["model", "optimizer", "lam1", "lam2"])
+        state.param.watch(self._update, ["model", "optimizer", "lam1", "lam2", "view"])
         self._update()
 
     def _update(self, *events) -> None:
         model, optimizer = self.state.model_object(), self.state.optimizer
-        self.intro.object = intro_text(model, optimizer)
+        self.intro.object = intro_text(model, optimizer, self.state.view)
         self.body.objects = [_pane(kind, text) for kind, text in about_parts(model, optimizer)]
 
     def __panel__(self):

@@ -62,3 +62,14 @@ def test_every_registered_rule_has_its_own_words():
 def test_a_one_dimensional_model_is_not_called_a_landscape():
     assert "the loss along x" in about.intro_text(dynamics.MODELS["picky"], "gd")
     assert "grey = log-loss" not in about.intro_text(dynamics.MODELS["picky"], "gd")
+
+
+def test_the_intro_tells_the_view_on_screen():
+    from app.about import intro_text
+    from app.pages import PAGES
+    model = dynamics.MODELS["x2y2"]
+    assert "The first plot shows" in intro_text(model, "gd")
+    for name, page in PAGES.items():
+        if name != "trajectory":
+            text = intro_text(model, "gd", name)
+            assert "The first plot shows" not in text and page.caption in text
