@@ -109,3 +109,9 @@ def _parse(p: param.Parameter, raw):
             raise ValueError(f"it must lie between {lo} and {hi}")
         return int(value)
     return value
+
+
+# the basin map's grid (app/views_basin.py): up to 512 × 512 starts, 50 000 steps each
+LIMITS.update({"basin_res": lambda m: (8, 512), "basin_steps": lambda m: (1, 50_000)})
+SYMBOLS.update({"basin_res": "cells per side", "basin_steps": "steps per start",
+                "basin_window": "map window"})

@@ -69,10 +69,19 @@ class ExplorerState(param.Parameterized):
     compare = param.String(default="", doc="The compared runs, in app/compare.py's URL form.")
     cursor = param.Integer(default=-1, bounds=(-1, MAX_STEPS), label="replay step",
                            doc="The replay cursor's step (-1: no cursor).")
+    # the basin map (app/views_basin.py): its grid, steps per start, window and colour
+    basin_res = param.Integer(default=160, bounds=(8, 512), label="cells per side")
+    basin_steps = param.Integer(default=2000, bounds=(1, 50_000), label="steps per start")
+    basin_window = param.String(default="", doc="The map's window 'x₀,x₁,y₀,y₁' (1-D: "
+                                "'x₀,x₁'); '' is the model's window (app/basin.py).")
+    basin_colour = param.Selector(default="sharpness", objects=["sharpness", "loss", "settled"],
+                                  doc="What colours a cell: its final sharpness, log loss, or "
+                                  "the step at which it settled.")
 
     URL_NAMES = ("view", "model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
-                 "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
+                 "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow",
+                 "basin_res", "basin_steps", "basin_window", "basin_colour")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -193,6 +202,9 @@ class ExplorerState(param.Parameterized):
                 raise ValueError(f"it must lie in {left}{_number(lo)}, {_number(hi)}{right}")
         if name == "optimizer" and value not in p.objects:
             raise ValueError(f"it does not apply to the model {self.model!r}")
+        if name == "basin_window":   # numbers that make a window of the model's plane
+            from .basin import parse_window
+            parse_window(value, self.model_object())
         if isinstance(p, param.Number) and not isinstance(p, param.Integer):
             value = snap(value, p.step)
         return value
