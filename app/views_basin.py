@@ -40,6 +40,8 @@ class BasinView(Viewer):
         self.state = state
         self._doc = pn.state.curdoc
         self.channel = MapChannel(self._doc if self._has_server() else None)
+        if self._has_server():   # a closed page's queued map work is dropped
+            self._doc.on_session_destroyed(lambda context: self.channel.cancel())
         self.figs = BasinFigures()
         self._result = None            # (spec, result) of the picture shown
         self._set_ranges: tuple | None = None   # the ranges last set here
