@@ -137,8 +137,10 @@ def colour_range(z: np.ndarray, colour: str, steps: int) -> tuple[float, float]:
     if finite.size == 0:
         return 0.0, 1.0
     lo, hi = np.percentile(finite, [1, 99]) if finite.size > 50 else (finite.min(), finite.max())
-    if not hi > lo:
-        lo, hi = lo - 0.5, hi + 0.5
+    span = 1e-3 * max(1.0, abs(hi))   # all cells (nearly) alike: a bar that reads as such
+    if hi - lo < span:
+        mid = 0.5 * (lo + hi)
+        lo, hi = mid - span / 2, mid + span / 2
     return float(lo), float(hi)
 
 

@@ -206,7 +206,7 @@ class BasinView(Viewer):
         title = {"sharpness": "S", "loss": "log₁₀ L", "settled": "step"}[colour]
         set_if_changed(figs.bar, title=title)
         rule = dynamics.OPTIMIZERS[spec.optimizer].title
-        heading = f"{basin.COLOURS[colour]} after ≤ {spec.steps:,} steps of {rule}, η = {spec.eta:g}"
+        heading = f"{basin.COLOURS[colour]}: {rule}, η = {spec.eta:g}, ≤ {spec.steps:,} steps"
         (xl, xh), *rest = spec.window
         if rest:
             (yl, yh), = rest
