@@ -19,7 +19,7 @@ TIMES: dict[str, float] = {}   # measured figures, printed at the end (pytest -s
 
 def open_basin(browser, url, cells=None, size=(1400, 900)):
     """A page on ``url``; waits for a map with ``cells`` values (any, if None)."""
-    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context = new_context(browser, size)
     page = Page(context.new_page())
     page.page.goto(url)
     need = "> 0" if cells is None else f"=== {cells}"
@@ -27,6 +27,13 @@ def open_basin(browser, url, cells=None, size=(1400, 900)):
                     f"{DOC}.get_model_by_name('basin_image') !== null && "
                     f"{VALUES}.length > 0 && {VALUES}[0].length {need}", timeout=240000)
     return context, page
+
+
+def new_context(browser, size=(1400, 900)):
+    """A browser context patient enough for a loaded 2-core machine."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context.set_default_navigation_timeout(180000)
+    return context
 
 
 def values(page) -> list[float]:
@@ -102,6 +109,7 @@ def test_a_box_zoom_recomputes_inside_the_new_window(browser, server_url):
         page.wait_until(f"() => {VALUES}[0].length === 160 * 160 && "
                         f"{DOC}.get_model_by_name('basin_image').data.dw[0] < 1", timeout=60000)
         TIMES["zoom → full 160²"] = time.monotonic() - t0
+        print("\nbasin zoom timings:", {k: round(v, 3) for k, v in TIMES.items()})
         new = values(page)
         assert len(set(new)) > len(inside)
         page.wait_until("() => window.location.search.includes('basin_window=')")
@@ -116,7 +124,7 @@ SLOW = "?view=basin&optimizer=momentum&basin_res=512&basin_steps=4000"
 
 
 def test_a_slow_map_shows_progress(browser, server_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = Page(context.new_page())
     try:
         page.page.goto(server_url + SLOW)
@@ -146,13 +154,13 @@ def eta_latency(page, presses=5) -> float:
 
 
 def test_another_visitors_slider_stays_live_while_a_big_map_computes(browser, server_url):
-    student_context = browser.new_context(viewport={"width": 1400, "height": 900})
+    student_context = new_context(browser)
     student = Page(student_context.new_page()).open(server_url + "?steps=1000")
     mapper_context = None
     try:
         eta_latency(student, presses=2)             # compiled and warm
         idle = eta_latency(student, presses=7)
-        mapper_context = browser.new_context(viewport={"width": 1024, "height": 768})
+        mapper_context = new_context(browser, (1024, 768))
         mapper = Page(mapper_context.new_page())
         mapper.page.goto(server_url + SLOW.replace("4000", "6000"))
         progress = f"{DOC}.get_model_by_name('basin_progress')"
