@@ -119,3 +119,7 @@ OPEN_BELOW |= {"sweep_eta_from", "sweep_eta_to"}
 SYMBOLS.update({"sweep_eta_from": "η from", "sweep_eta_to": "η to",
                 "sweep_count": "number of step sizes", "sweep_keep": "last iterates K",
                 "sweep_steps": "steps per η", "sweep_quantity": "plotted quantity"})
+# the basin map's grid (app/views_basin.py): up to 512 × 512 starts, 50 000 steps each
+LIMITS.update({"basin_res": lambda m: (8, 512), "basin_steps": lambda m: (1, 50_000)})
+SYMBOLS.update({"basin_res": "cells per side", "basin_steps": "steps per start",
+                "basin_window": "map window"})

@@ -10,9 +10,9 @@ Why one worker per server: a single map already uses every core (the engine spre
 blocks over one XLA device per core), so a second map at the same time would only halve
 the speed of both while taking the CPU the event loop needs to answer other sessions'
 sliders. The worker thread also runs at a lower scheduling priority (nice +10, where the
-OS allows it), so the event loop's short runs get a core first. Stages, not whole maps,
-are the unit of the queue: every stage goes to the back, so a second student's coarse
-picture comes after at most one stage of the first student's map, not after all of it.
+OS allows it), so the event loop's short runs get a core first. Stages (or chunks of
+one), not whole maps, are the unit of the queue: each goes to the back, so a second
+student's coarse picture waits for at most one chunk of the first student's map.
 
 Per channel (one per view per session): a new request supersedes the older ones; their
 stages still queued are never run, and a result that finishes after a newer request was
@@ -25,7 +25,8 @@ API::
 
     channel = MapChannel(doc)                      # per view per session
     channel.request([Stage("coarse 64×64", key64, fn64, cost=64**2),
-                     Stage("full 512×512", key512, fn512, cost=512**2)],
+                     Stage("full 512×512", key512, chunks=(rows0, rows1, ...),
+                           combine=np.concatenate, cost=512**2)],
                     on_result=lambda result, stage, final: ...,
                     on_progress=lambda text, fraction: ...,   # text None: hide it
                     on_error=lambda message: ...)
@@ -54,12 +55,24 @@ class Stage:
 
     ``inputs`` is the cache key (hashable; equal inputs must give equal results);
     ``cost`` weighs the stage in the progress fraction (e.g. its number of cells).
+    A long stage may instead come in ``chunks`` (callables, e.g. bands of rows) joined by
+    ``combine(list of their results)``: each chunk is one task of the queue, so another
+    session's stage can run between two chunks, a superseded stage stops after the chunk
+    it is in, and the progress fraction moves within the stage.
     """
 
     label: str
     inputs: Hashable
-    work: Callable[[], Any]
+    work: Callable[[], Any] | None = None
     cost: float = 1.0
+    chunks: tuple = ()
+    combine: Callable[[list], Any] | None = None
+
+    def __post_init__(self):
+        if (self.work is None) == (not self.chunks):
+            raise ValueError("A stage has either work or chunks (with combine).")
+        if self.chunks and self.combine is None:
+            raise ValueError("A stage in chunks needs combine(results).")
 
 
 # --- the per-server cache -------------------------------------------------------------------
@@ -223,18 +236,23 @@ class MapChannel:
 
 
 class _Job:
-    """One request's walk through its stages (each stage is one task of the shared pool)."""
+    """One request's walk through its stages (each stage or chunk is one task of the pool)."""
 
     def __init__(self, channel, gen, stages, on_result, on_progress, on_error):
         self.channel, self.gen, self.stages = channel, gen, stages
         self.on_result, self.on_progress, self.on_error = on_result, on_progress, on_error
-        self.next = 0
+        self.next = 0          # the stage being computed
+        self.parts: list = []  # its chunks' results so far
         self.total = sum(s.cost for s in stages) or 1.0
         self.t0 = time.monotonic()
-        self.shown = False   # progress is on screen
+        self.shown = False     # progress is on screen
 
     def done_fraction(self) -> float:
-        return sum(s.cost for s in self.stages[:self.next]) / self.total
+        done = sum(s.cost for s in self.stages[:self.next])
+        if self.next < len(self.stages) and self.stages[self.next].chunks:
+            stage = self.stages[self.next]
+            done += stage.cost * len(self.parts) / len(stage.chunks)
+        return done / self.total
 
     def advance(self) -> None:
         """Deliver cached stages at once; queue the first one that must be computed."""
@@ -247,12 +265,8 @@ class _Job:
             self._result(result, stage)
         if self.next >= len(self.stages):
             return self._finish()
-        stage = self.stages[self.next]
-        channel.status = (stage.label, self.done_fraction())
-        if self.shown:
-            channel._deliver(self.gen, self._safe, self.on_progress, stage.label,
-                             self.done_fraction())
-        elif channel._timer is None and channel.current(self.gen):
+        self._progress()
+        if not self.shown and channel._timer is None and channel.current(self.gen):
             delay = max(0.0, PROGRESS_DELAY_S - (time.monotonic() - self.t0))
             timer = threading.Timer(delay, self._show_progress)
             timer.daemon = True
@@ -260,7 +274,16 @@ class _Job:
                 if channel.current(self.gen):
                     channel._timer = timer
                     timer.start()
-        channel.server.pool.submit(self._run, stage)
+        channel.server.pool.submit(self._run)
+
+    def _progress(self) -> None:
+        """Record (and show, once shown) the stage being computed and the fraction done."""
+        channel = self.channel
+        status = (self.stages[self.next].label, self.done_fraction())
+        if channel.current(self.gen):
+            channel.status = status
+        if self.shown:
+            channel._deliver(self.gen, self._safe, self.on_progress, *status)
 
     def _show_progress(self) -> None:
         channel = self.channel
@@ -269,14 +292,24 @@ class _Job:
             self.shown = True
             channel._deliver(self.gen, self._safe, self.on_progress, *status)
 
-    def _run(self, stage: Stage) -> None:
-        """On the worker thread: compute ``stage`` unless superseded, then go on."""
+    def _run(self) -> None:
+        """On the worker thread: one stage (or one chunk of it) unless superseded."""
         channel = self.channel
         if not channel.current(self.gen):
             return
+        stage = self.stages[self.next]
         try:
             result = channel.server.cache.get(stage.inputs)
-            if result is None:
+            if result is None and stage.chunks:
+                self.parts.append(stage.chunks[len(self.parts)]())
+                if len(self.parts) < len(stage.chunks):   # the next chunk: back of the queue
+                    self._progress()
+                    channel.server.pool.submit(self._run)
+                    return
+                result, self.parts = stage.combine(self.parts), []
+                channel.server.runs += 1
+                channel.server.cache.put(stage.inputs, result)
+            elif result is None:
                 result = stage.work()
                 channel.server.runs += 1
                 channel.server.cache.put(stage.inputs, result)

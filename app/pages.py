@@ -28,6 +28,9 @@ class Page:
 PAGES: dict[str, Page] = {
     "trajectory": Page("Trajectory", "One run: its path on the landscape, the loss, and the "
                        "sharpness against the rule's threshold.", "app.views_plots:Dashboard"),
+    "basin": Page("Basin map", "Where each start ends: final sharpness over a grid of starts, "
+                  "the cells that settle just below the threshold marked.",
+                  "app.views_basin:BasinView"),
     "ab": Page("(a, b) plane", "Zhu et al.'s coordinates of the minimalist example: the run "
                "follows the parabola to a = −κ³/8, beside the two-step map's bifurcation "
                "diagram.", "app.views_ab:ABView"),

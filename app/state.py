@@ -81,6 +81,15 @@ class ExplorerState(param.Parameterized):
     sweep_quantity = param.Selector(default="sharpness", objects=list(SWEEP_QUANTITIES),
                                     label="plotted")
 
+    # the basin map (app/views_basin.py): its grid, steps per start, window and colour
+    basin_res = param.Integer(default=160, bounds=(8, 512), label="cells per side")
+    basin_steps = param.Integer(default=2000, bounds=(1, 50_000), label="steps per start")
+    basin_window = param.String(default="", doc="The map's window 'x₀,x₁,y₀,y₁' (1-D: "
+                                "'x₀,x₁'); '' is the model's window (app/basin.py).")
+    basin_colour = param.Selector(default="sharpness", objects=["sharpness", "loss", "settled"],
+                                  doc="What colours a cell: its final sharpness, log loss, or "
+                                  "the step at which it settled.")
+
     preset = param.Selector(default="", objects=preset_titles(),
                             doc="The preset (app/presets.py) the controls hold, '' once one moves; "
                             "a link says ?preset=NAME, the page's URL then the full state.")
@@ -88,6 +97,7 @@ class ExplorerState(param.Parameterized):
     URL_NAMES = ("view", "model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1",
                  "lam2", "steps", "drop_step", "drop_eta", "seed", "show_flow", "x_axis",
                  "compare", "cursor", "beta", "beta1", "beta2", "eps", "show_central_flow")
+    URL_NAMES += ("basin_res", "basin_steps", "basin_window", "basin_colour")
     URL_NAMES += ("sweep_eta_from", "sweep_eta_to", "sweep_count", "sweep_keep", "sweep_steps",
                   "sweep_quantity")
 
@@ -234,6 +244,9 @@ class ExplorerState(param.Parameterized):
                 raise ValueError(f"it must lie in {left}{_number(lo)}, {_number(hi)}{right}")
         if name == "optimizer" and value not in p.objects:
             raise ValueError(f"it does not apply to the model {self.model!r}")
+        if name == "basin_window":   # numbers that make a window of the model's plane
+            from .basin import parse_window
+            parse_window(value, self.model_object())
         if isinstance(p, param.Number) and not isinstance(p, param.Integer):
             value = snap(value, p.step)
         return value

@@ -201,3 +201,51 @@ def test_cache_is_lru_bounded_by_bytes():
     assert 1 not in cache and all(k in cache for k in (0, 2, 3))
     cache.put("huge", np.zeros(10_000))   # larger than the whole cache: not kept
     assert "huge" not in cache and 0 in cache
+
+
+def test_a_stage_in_chunks_interleaves_with_another_session_and_stops_when_superseded(server):
+    channel, inbox = make_channel(server)
+    other, other_inbox = make_channel(server)
+    order, got, other_got = [], [], []
+    release, started = threading.Event(), threading.Event()
+
+    def chunk(i):
+        def run():
+            if i == 0:
+                started.set()
+                release.wait(WAIT)
+            order.append(f"band {i}")
+            return np.full((2, 3), float(i))
+        return run
+
+    stage = Stage("full", "bands", chunks=tuple(chunk(i) for i in range(3)),
+                  combine=np.concatenate, cost=6)
+    channel.request([stage], on_result=lambda r, s, f: got.append(r))
+    assert started.wait(WAIT)
+    other.request([grid_stage("coarse", 2, order)],
+                  on_result=lambda r, s, f: other_got.append(s.label))
+    release.set()
+    inbox.drain_until(lambda: got)
+    other_inbox.drain_until(lambda: other_got)
+    assert order == ["band 0", "coarse", "band 1", "band 2"]   # the other one waits one band
+    np.testing.assert_array_equal(got[0][:, 0], [0, 0, 1, 1, 2, 2])
+    # a superseded stage stops after the band it is in
+    order.clear()
+    release.clear()
+    started.clear()
+    stage2 = Stage("full", "bands-2", chunks=tuple(chunk(i) for i in range(3)),
+                   combine=np.concatenate)
+    channel.request([stage2], on_result=lambda r, s, f: got.append(r))
+    assert started.wait(WAIT)
+    channel.request([grid_stage("newer", 7, order)], on_result=lambda r, s, f: got.append(s))
+    release.set()
+    inbox.drain_until(lambda: len(got) == 2)
+    inbox.settle()
+    assert order == ["band 0", "newer"] and "bands-2" not in server.cache
+
+
+def test_a_stage_has_work_or_chunks():
+    with pytest.raises(ValueError):
+        Stage("neither", "k")
+    with pytest.raises(ValueError):
+        Stage("chunks without combine", "k", chunks=(lambda: 1,))

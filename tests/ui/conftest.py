@@ -36,10 +36,10 @@ def server_url():
          "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/main"
-    deadline = time.time() + 240   # a loaded machine builds the first page slowly
+    deadline = time.time() + 300   # a loaded 2-core machine builds the first page slowly
     while True:
         try:
-            urllib.request.urlopen(url, timeout=60)
+            urllib.request.urlopen(url, timeout=90)
             break
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
