@@ -31,17 +31,17 @@ PAGES: dict[str, Page] = {
     "basin": Page("Basin map", "Where each start ends: final sharpness over a grid of starts, "
                   "the cells that settle just below the threshold marked.",
                   "app.views_basin:BasinView"),
+    "sweep": Page("η sweep", "One start, hundreds of step sizes: where the run converges, "
+                  "cycles, turns chaotic or diverges.", "app.views_sweep:SweepView"),
     "ab": Page("(a, b) plane", "Zhu et al.'s coordinates of the minimalist example: the run "
                "follows the parabola to a = −κ³/8, beside the two-step map's bifurcation "
                "diagram.", "app.views_ab:ABView"),
     # issue 12 (anatomy of a run): the swing along q₁; the distance from the two flows
-    "oscillation": Page("Oscillation along q₁", "The iterate's swing across its central "
+    "oscillation": Page("Swing along q₁", "The iterate's swing across its central "
                         "point along the top eigenvector, and the sharpness that drives it.",
                         "app.views_oscillation:OscillationView"),
-    "distance": Page("Distance from the flows", "How far GD is from gradient flow and from "
+    "distance": Page("GD vs the flows", "How far GD is from gradient flow and from "
                      "the central flow, against time.", "app.views_distance:DistanceView"),
-    "sweep": Page("η sweep", "One start, hundreds of step sizes: where the run converges, "
-                  "cycles, turns chaotic or diverges.", "app.views_sweep:SweepView"),
 }
 DEFAULT_PAGE = "trajectory"
 
