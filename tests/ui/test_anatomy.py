@@ -82,7 +82,7 @@ def test_distance_view_draws_the_pure_layers_and_the_cursor(explorer, server_url
 
 def test_the_trajectory_views_cursor_carries_over(explorer, server_url):
     explorer.open(server_url + "?model=x2y2&eta=0.05&x0=2.8&y0=0.2&steps=300&cursor=50")
-    explorer.page.get_by_role("button", name="Oscillation along q₁").click()
+    explorer.page.get_by_role("button", name="Swing along q₁").click()
     explorer.wait_until(FILLED % "osc_swing", timeout=240000)
     explorer.wait_until("() => Bokeh.documents[0].get_model_by_name('osc_cursor_swing')"
                         ".location === 50")
@@ -91,7 +91,7 @@ def test_the_trajectory_views_cursor_carries_over(explorer, server_url):
                         ".includes('This run stays below 2/η')")
     assert "no oscillation to see" in _words(explorer, "osc_words")
     assert explorer.model("osc_edge_swing", "location") is None
-    explorer.page.get_by_role("button", name="Distance from the flows").click()
+    explorer.page.get_by_role("button", name="GD vs the flows").click()
     explorer.wait_until(FILLED % "dist_steps", timeout=240000)
     explorer.wait_until("() => Math.abs(Bokeh.documents[0].get_model_by_name('dist_cursor')"
                         ".location - 2.5) < 1e-9")   # t₅₀ = 50 η
