@@ -46,7 +46,7 @@ def test_the_step_loop_is_one_kernel():
     state = jnp.zeros((5, cells.CAPACITY + 1))
     hlo = runner.lower(state, np.zeros(1024, np.int32), np.int32(1),
                        on_device(model.consts, dynamics._config.devices()[0]), np.int32(0),
-                       np.int32(1), np.uint32(0), np.int32(0)).compile().as_text()
+                       np.int32(1), np.uint32(0)).compile().as_text()
     assert 'xla_cpu_small_call="true"' in hlo
 
 

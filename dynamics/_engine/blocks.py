@@ -3,9 +3,7 @@
 The block's state lives on its device for the whole run (``cells.py``). A round steps the
 cells still running, padded to a bucket size (2^k or 3·2^(k−1)) so that few shapes are
 ever compiled; the host only sends which cells those are and gets back, per cell, whether
-it stopped. A round runs until the last step, or until the cells still running fit a bucket
-half its size (then the next round packs them into it): the work follows the live cells,
-and a block takes about log₂(cells) rounds, however its cells' lengths are spread.
+it stopped. Rounds double in length, so a block takes about log₂(steps) of them.
 """
 from __future__ import annotations
 
@@ -17,6 +15,7 @@ from .cells import CAPACITY, CHECK_EVERY, exact_runner, fast_runner
 from .packing import StateLayout
 
 MIN_BUCKET = 16       # the smallest bucket of running cells (see _bucket)
+FIRST_ROUND = 32      # steps in the first round; each next round doubles
 
 
 def _bucket(n: int) -> int:
@@ -55,32 +54,29 @@ class Block:
         self.diverged = np.zeros(b, bool)
         self.theta = self.steps_run = None
 
-    def _call(self, runner, cells, k, count, min_live=0):
-        """Run up to ``count`` steps (exact) or groups (fast) of ``cells`` from step k, the
-        fast path until at most ``min_live`` cells run: (stopped, flag, steps or groups run)."""
+    def _call(self, runner, cells, k, count):
+        """Run ``count`` steps (exact) or groups (fast) of ``cells`` from step k: (stopped, flag)."""
         idx = np.full(_bucket(cells.size), CAPACITY, np.int32)
         idx[:cells.size] = cells
-        self.state, status, ran = runner(self.state, idx, np.int32(cells.size), self.consts,
-                                         np.int32(k), np.int32(count), self.seed,
-                                         np.int32(min_live))
+        self.state, status = runner(self.state, idx, np.int32(cells.size), self.consts,
+                                    np.int32(k), np.int32(count), self.seed)
         status = np.asarray(status)[:cells.size]
         # (flag: the fast path's "left the bound" or the exact path's "diverged")
-        return (status & 1) > 0, (status & 2) > 0, int(ran)
+        return (status & 1) > 0, (status & 2) > 0
 
     def run(self, steps: int):
         active = np.arange(self.size)
         replay = []  # cells found out of bounds, put back to the start of that group
-        k = 0
+        k, n = 0, FIRST_ROUND
         while k < steps and active.size:
-            groups = (steps - k) // CHECK_EVERY
+            groups = min(n, steps - k) // CHECK_EVERY
             if groups == 0:   # the last few steps, traced one by one
                 self._trace(active, k, steps - k)
                 break
-            bucket = _bucket(active.size)
-            min_live = bucket // 2 if bucket > MIN_BUCKET else 0
-            done, flagged, ran = self._call(self.fast, active, k, groups, min_live)
+            done, flagged = self._call(self.fast, active, k, groups)
             replay.append(active[flagged])
-            k += ran * CHECK_EVERY
+            k += groups * CHECK_EVERY
+            n *= 2
             active = active[~done]
         self._replay(np.concatenate(replay) if replay else np.zeros(0, int))
         host = np.array(self.state)
@@ -103,5 +99,5 @@ class Block:
 
     def _trace(self, cells, k: int, count: int):
         """Take up to ``count`` steps of ``cells``, checking every step (the exact path)."""
-        _, diverged, _ = self._call(self.exact, cells, k, count)
+        _, diverged = self._call(self.exact, cells, k, count)
         self.diverged[cells] |= diverged

@@ -5,12 +5,9 @@ unguarded steps between checks; a cell that is out of bounds at a check is put b
 replayed by the exact path, which checks every step as ``simulate`` does.
 
 Both runners work on a block's whole state, which stays on its device from round to round:
-``run(block, idx, n_valid, consts, k0, n, seed, min_live) -> (block, status, ran)`` steps
-the cells ``idx[:n_valid]`` (the rest of ``idx`` is padding), writes them back in place and
-returns each one's status (bit 0: stopped, bit 1: out of bounds or diverged) and how many of
-the n steps (exact) or groups (fast) it ran: the fast path ends its round early once at most
-``min_live`` cells still run, so that the host can pack them into a smaller bucket (the
-exact path ignores it). The block's rows are
+``run(block, idx, n_valid, consts, k0, n, seed) -> (block, status)`` steps the cells
+``idx[:n_valid]`` (the rest of ``idx`` is padding), writes them back in place and returns
+each one's status (bit 0: stopped, bit 1: out of bounds or diverged). The block's rows are
 θ (dim), the optimizer's state (flat, ``packing.py``; none for GD), η, tol and the steps
 taken; its last column is scratch for the padding.
 """
@@ -59,7 +56,7 @@ def exact_runner(loss_fn, components_fn, rule, layout: StateLayout):
     """
     step = _stepper(loss_fn, components_fn, rule, layout)
 
-    def run(theta, state, etas, done, steps_run, consts, k0, n, tol, seed, min_live):
+    def run(theta, state, etas, done, steps_run, consts, k0, n, tol, seed):
         key = jax.random.PRNGKey(seed)
 
         def body(j, carry):
@@ -77,7 +74,7 @@ def exact_runner(loss_fn, components_fn, rule, layout: StateLayout):
         theta, state, status, taken = jax.lax.fori_loop(0, n, body,
                                                         (theta, state, status, 0 * status))
         return (theta, state, status > 0, status == 2,
-                steps_run + taken.astype(steps_run.dtype), n)
+                steps_run + taken.astype(steps_run.dtype))
 
     return _on_state(run, layout)
 
@@ -95,16 +92,17 @@ def fast_runner(loss_fn, components_fn, rule, layout: StateLayout):
     stable = _stable_fn(loss_fn)
     check_each_step = rule[3] or layout.size > 0   # SGD, or a rule with state
 
-    def run(theta, state, etas, done, steps_run, consts, k0, n_checks, tol, seed, min_live):
+    def run(theta, state, etas, done, steps_run, consts, k0, n_checks, tol, seed):
         key = jax.random.PRNGKey(seed)
 
         def group(carry):
-            g, theta, state, done, flagged, steps_run, _ = carry
+            g, theta, state, done, flagged, steps_run = carry
             k = k0 + g * CHECK_EVERY
 
             def inner(j, carry):
-                th, st = carry
-                return step(th, st, etas, consts, key, k + j)
+                th, st, _ = carry
+                new, st = step(th, st, etas, consts, key, k + j)
+                return new, st, th
 
             def inner_checked(j, carry):
                 th, st, _, bad = carry
@@ -121,10 +119,8 @@ def fast_runner(loss_fn, components_fn, rule, layout: StateLayout):
                 # One deterministic map: past the bound its iterates only grow (or turn
                 # NaN), so a cell out of bounds mid-group is still out at the group's end
                 # (tests/test_sweeps.py checks this against simulate on every model).
-                # (the last step outside the loop: the loop then carries no copy of the
-                # previous iterate, which only the convergence check needs)
-                prev, prev_state = jax.lax.fori_loop(0, CHECK_EVERY - 1, inner, (theta, state))
-                new, new_state = step(prev, prev_state, etas, consts, key, k + CHECK_EVERY - 1)
+                new, new_state, prev = jax.lax.fori_loop(0, CHECK_EVERY, inner,
+                                                         (theta, state, theta))
                 bad = is_bad(new)
             take = ~done & ~bad
             flagged = flagged | (~done & bad)
@@ -136,16 +132,12 @@ def fast_runner(loss_fn, components_fn, rule, layout: StateLayout):
             theta = jnp.where(take, new, theta)
             state = jnp.where(take, new_state, state)
             steps_run = steps_run + CHECK_EVERY * take.astype(steps_run.dtype)
-            live = jnp.sum(~done, dtype=jnp.int32)
-            return g + 1, theta, state, done, flagged, steps_run, live
+            return g + 1, theta, state, done, flagged, steps_run
 
-        # A round ends early once at most min_live cells still run (0: once all stopped):
-        # the host then steps the rest in a smaller bucket instead of carrying the stopped.
-        carry = (jnp.asarray(0, jnp.int32), theta, state, done, jnp.zeros_like(done), steps_run,
-                 jnp.sum(~done, dtype=jnp.int32))
-        carry = jax.lax.while_loop(lambda c: (c[0] < n_checks) & (c[6] > min_live), group,
-                                   carry)
-        return carry[1:6] + (carry[0],)
+        # a round ends early once every cell has stopped
+        carry = (jnp.asarray(0, jnp.int32), theta, state, done, jnp.zeros_like(done), steps_run)
+        carry = jax.lax.while_loop(lambda c: (c[0] < n_checks) & ~jnp.all(c[3]), group, carry)
+        return carry[1:]
 
     return _on_state(run, layout)
 
@@ -167,21 +159,20 @@ def _stable_fn(loss_fn):
 
 
 def _on_state(core, layout: StateLayout):
-    """Compile ``core(theta, state, etas, done, steps_run, consts, k0, n, tol, seed,
-    min_live)`` to run on the cells ``idx[:n_valid]`` of a block state kept on the device
-    (see the top)."""
+    """Compile ``core(theta, state, etas, done, steps_run, consts, k0, n, tol, seed)`` to
+    run on the cells ``idx[:n_valid]`` of a block state kept on the device (see the top)."""
     size = layout.size
 
-    def run(block, idx, n_valid, consts, k0, n, seed, min_live):
+    def run(block, idx, n_valid, consts, k0, n, seed):
         dim = block.shape[0] - 3 - size
         cells = jnp.take(block, idx, axis=1)
         theta, state = cells[:dim], cells[dim:dim + size]
         etas, tol, steps_run = cells[dim + size], cells[dim + size + 1], cells[dim + size + 2]
         padding = jnp.arange(idx.shape[0]) >= n_valid   # counts as stopped: never steps
-        theta, state, done, flag, steps_run, ran = core(theta, state, etas, padding, steps_run,
-                                                        consts, k0, n, tol, seed, min_live)
+        theta, state, done, flag, steps_run = core(theta, state, etas, padding, steps_run,
+                                                   consts, k0, n, tol, seed)
         cells = jnp.concatenate([theta, state, etas[None], tol[None], steps_run[None]])
         block = block.at[:, idx].set(cells)   # the padding all lands in the scratch column
-        return block, done.astype(jnp.int8) + 2 * flag.astype(jnp.int8), ran
+        return block, done.astype(jnp.int8) + 2 * flag.astype(jnp.int8)
 
     return jax.jit(run, donate_argnums=0)
