@@ -8,6 +8,7 @@ size, a PNG of ``width·dpi × height·dpi`` pixels). The default, 9.6 × 5.4 in
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 
 import matplotlib
@@ -21,6 +22,7 @@ FORMATS = ("png", "svg", "pdf", "csv", "html")
 SIZE = (9.6, 5.4)       # inches, one figure
 PAGE_SIZE = (12.8, 7.2)  # inches, a page's figures together
 DPI = {"png": 200, "page": 150}   # both 1920 × 1080 px
+_LOCK = threading.Lock()   # Matplotlib's rcParams are global: one sheet at a time
 MAX_PIXELS = 12000      # per side: a typo in --dpi must not fill the disk
 METADATA = {"svg": {"Date": None, "Creator": "EoS Explorer"},
             "pdf": {"CreationDate": None, "ModDate": None, "Creator": "EoS Explorer",
@@ -102,10 +104,13 @@ def image_bytes(snap: Snapshot, view: str, fmt: str, width: float | None = None,
     if fmt not in ("png", "svg", "pdf"):
         raise ExportError(f"{fmt!r} is not an image format (png, svg, pdf)")
     w, h, d = default_size(view, fmt)
-    fig = sheet(snap, view, width or w, height or h, dpi or d, theme)
+    w, h, d = (w if width is None else width, h if height is None else height,
+               d if dpi is None else dpi)
     buf = io.BytesIO()
-    with matplotlib.rc_context(RC):
-        fig.savefig(buf, format=fmt, dpi=dpi or d, metadata=METADATA[fmt])
+    with _LOCK:
+        fig = sheet(snap, view, w, h, d, theme)
+        with matplotlib.rc_context(RC):
+            fig.savefig(buf, format=fmt, dpi=d, metadata=METADATA[fmt])
     return buf.getvalue()
 
 
