@@ -40,10 +40,12 @@ class ExportBar(Viewer):
         names = figure_names(page)
         options = {"all plots": page, **{get(n).title.lower(): n for n in names}}
         self.which = pn.widgets.Select(name="export figure", options=options, value=page,
-                                       width=120, margin=(4, 3), stylesheets=[_NO_LABEL])
+                                       width=112, margin=(4, 3), stylesheets=[_NO_LABEL])
         self.buttons = {fmt: self._button(fmt, fmt.upper(), lambda f=fmt: self.which.value)
                         for fmt in IMAGE_FORMATS}
-        self.buttons["html"] = self._button("html", "HTML (offline)", lambda: page, width=115)
+        self.buttons["html"] = self._button("html", "HTML", lambda: page, width=66,
+                                            description="The whole view as one HTML file: "
+                                            "offline, with zoom and hover")
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10),
                                      sizing_mode="stretch_width")
         self.link_box = pn.widgets.TextInput(name="link", visible=False, width=320,
@@ -52,11 +54,15 @@ class ExportBar(Viewer):
                                       description="Copy this page's link (it holds the state)")
         self.copy.js_on_click(args={"box": self.link_box, "button": self.copy}, code=COPY_JS)
 
-    def _button(self, fmt: str, label: str, view, width: int = 62):
+    def _button(self, fmt: str, label: str, view, width: int = 58, description=None):
         button = pn.widgets.FileDownload(label=label, filename=f"eos.{fmt}", width=width,
                                          height=34, margin=(4, 3), button_type="default",
-                                         name=f"download {fmt}")
-        button.callback = lambda: self._make(button, fmt, view())
+                                         name=f"download {fmt}", description=description or
+                                         f"The figure chosen, as {fmt.upper()}")
+
+        async def make():   # a coroutine function: Panel awaits it on the event loop
+            return await self._make(button, fmt, view())
+        button.callback = make
         return button
 
     async def _make(self, button, fmt: str, view: str):
