@@ -8,6 +8,7 @@ size, a PNG of ``width·dpi × height·dpi`` pixels). The default, 9.6 × 5.4 in
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from dataclasses import dataclass
 
@@ -87,14 +88,18 @@ def sheet(snap: Snapshot, view: str, width: float, height: float, dpi: float,
             ax.grid(True, linewidth=0.6)
             ax.set_axisbelow(True)
             get(name).draw(snap, ax, look)
-        fig.suptitle(title(snap, view), color=look.text)
+        fig.suptitle(title(snap, view, width), color=look.text)
     return fig
 
 
-def title(snap: Snapshot, view: str) -> str:
-    """The sheet's title: the preset's figure (if one), then the run and the figure's name."""
-    words = snap.headline() if view not in EXPORTS else f"{get(view).title} — {snap.headline()}"
-    return f"{PRESETS[snap.preset].title}\n{words}" if snap.preset else words
+def title(snap: Snapshot, view: str, width: float = PAGE_SIZE[0]) -> str:
+    """The sheet's title: the preset's figure and the plot's name, then the run, wrapped to
+    fit ``width`` inches at the title's size."""
+    first = " — ".join(w for w in (PRESETS[snap.preset].title if snap.preset else "",
+                                   get(view).title if view in EXPORTS else "") if w)
+    chars = max(30, int(width * 72 / (0.55 * RC["figure.titlesize"])))
+    run = textwrap.fill(snap.headline(), chars)
+    return f"{first}\n{run}" if first else run
 
 
 def image_bytes(snap: Snapshot, view: str, fmt: str, width: float | None = None,

@@ -14,6 +14,7 @@ from bokeh.palettes import Greys256, Oranges256, Viridis256
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.lines import Line2D
+from matplotlib.transforms import offset_copy
 
 import dynamics
 
@@ -203,8 +204,9 @@ def draw_landscape(snap: Snapshot, ax, look) -> None:
     ax.set_ylim(y_lo, y_hi)
     ax.set_xlabel(model.plane[0])
     ax.set_ylabel("loss L" if one_d else model.plane[1])
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2,
-              frameon=False)
+    under = offset_copy(ax.transAxes, ax.figure, y=-0.55, units="inches")   # below "x"
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=2 if
+              _narrow(ax) else 3, frameon=False, bbox_transform=under, borderaxespad=0)
 
 
 def _minima_handles(optimizer: str, look) -> list:
