@@ -202,3 +202,14 @@ def test_a_bad_size_or_unknown_figure_raises_export_error(small):
         export_figures.get("nope")
     with pytest.raises(ExportError, match="--width = 0"):
         file_bytes(small, "loss", "png", width=0)
+
+
+def test_a_gd_run_compared_with_sgd_is_named_without_a_seed():
+    """Wu–Ma–E's preset: the live run is SGD (it has a seed), the compared GD run has none."""
+    from app import compare
+    from app.state import ExplorerState
+    live = ExplorerState()
+    live.apply_query({"preset": "wu-ma-e"})
+    pins, notices = compare.decode(live.compare, live.model)
+    assert notices == [] and "seed" not in pins[0]
+    assert compare.label(pins[0], compare.pin_values(live)) == "Gradient descent"
