@@ -156,7 +156,7 @@ def label(values: dict, live: dict) -> str:
     if differs("drop_step", "drop_eta"):
         words.append(f"η → {values['drop_eta']:.4g} at step {values['drop_step']}"
                      if "drop_eta" in values else "no drop")
-    if differs("seed"):
+    if "seed" in values and differs("seed"):   # a GD run beside SGD has no seed
         words.append(f"seed {values['seed']}")
     words += [f"{SYMBOLS[n]} = {values[n]:.4g}" for n in HYPER_NAMES.get(values["optimizer"], ())
               if differs(n)]

@@ -309,6 +309,7 @@ class Dashboard(Viewer):
         curves = pn.Column(*self.curve_panes, sizing_mode="stretch_width", styles=basis)
         plots_box = pn.FlexBox(landscape, curves, flex_wrap="wrap", align_items="flex-start",
                                sizing_mode="stretch_width")
+        from .views_export import bar as export_bar   # downloads and copy link (views_export)
         return pn.Column(self.error, *self._readout_panes,
                          views_compare.bar(self.compare, self.replay), plots_box,
-                         sizing_mode="stretch_width")
+                         export_bar(self), sizing_mode="stretch_width")

@@ -1,0 +1,100 @@
+"""A view as one standalone HTML file: the page's own Bokeh figures, every script inline.
+
+The figures are the page's (figures.py's canvases, filled by a views_plots.Dashboard of the
+snapshot's state), so zoom, pan and hover work as on the page; what needs the server (a click
+on the landscape, hiding an entry from the legend) does not. Bokeh's scripts are inlined;
+nothing is linked: Panel, once imported, adds a linked module shim to every Bokeh
+``Resources`` (and Panel's own save links CDN stylesheets, panel#3590, #6759), so
+:class:`Inline` keeps only Bokeh's inline code. The file loads nothing from anywhere.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from bokeh.document import Document
+from bokeh.embed import file_html
+from bokeh.layouts import column, row
+from bokeh.models import Legend
+from bokeh.resources import Resources
+
+from .export_figures import ExportError, Snapshot, get, layout
+from .pages import PAGES
+
+
+class Inline(Resources):
+    """Bokeh's own JS and CSS inline; no file or URL linked."""
+
+    def __init__(self, components=None):
+        super().__init__(mode="inline", **({"components": components} if components else {}))
+
+    @property
+    def js_files(self) -> list:
+        return []
+
+    @property
+    def css_files(self) -> list:
+        return []
+
+    def clone(self, *, components=None) -> "Inline":
+        return Inline(components if components is not None else list(self.components))
+
+
+def dashboard_figures(snap: Snapshot) -> dict:
+    """The trajectory view's figures, drawn by a Dashboard of the snapshot's state (once).
+
+    Built under a document of its own with no session, so the Dashboard and its compared
+    runs draw at once, and none of it touches a live session's document.
+    """
+    def compute():
+        from panel.io.state import set_curdoc
+        from .views_plots import Dashboard
+        snap.result   # ExportError now if the run cannot be made
+        with set_curdoc(Document()):
+            dash = Dashboard(snap.state)
+        loss, sharpness = dash.curves.figures[:2]
+        return {"landscape": dash.landscape.figure, "loss": loss, "sharpness": sharpness,
+                "dashboard": dash}
+    return snap.memo("trajectory.dashboard", compute)
+
+
+def _header(snap: Snapshot, view: str) -> str:
+    state = snap.state
+    page = PAGES.get(view)
+    lines = [f"<h2 style='margin:4px 0'>{escape(snap.headline())}</h2>"]
+    if page is not None:
+        lines.append(f"<p style='margin:2px 0'>{escape(page.caption)}</p>")
+    try:
+        lines.append(f"<p style='margin:2px 0'><b>{escape(snap.result.verdict)}</b></p>")
+    except ExportError:
+        pass
+    query = "&amp;".join(f"{k}={escape(v)}" for k, v in state.query().items())
+    lines.append(f"<p style='margin:2px 0;color:#555;font-size:13px'>start "
+                 f"{escape(snap.start_text())}, {state.steps} steps · link query: "
+                 f"<code>?{query}</code></p>")
+    return ("<header style='font-family:sans-serif;padding:6px 12px'>" + "".join(lines)
+            + "</header>")
+
+
+def standalone_html(snap: Snapshot, view: str) -> str:
+    """``view`` (a figure or a page) as a complete HTML document that needs no network."""
+    mosaic = layout(view)
+    figures = {}
+    for name in dict.fromkeys(n for r in mosaic for n in r):
+        export = get(name)
+        if export.bokeh is None:
+            raise ExportError(f"the figure {name!r} has no HTML export")
+        fig = export.bokeh(snap)
+        for legend in getattr(fig, "legend", []) or fig.select(type=Legend):
+            legend.click_policy = "none"   # hiding a glyph from the legend needs the server
+        figures[name] = fig
+    if view == "trajectory":   # the page's arrangement: landscape beside the two curves
+        body = row(figures["landscape"], column(figures["loss"], figures["sharpness"],
+                                                sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width")
+    elif len(figures) == 1:
+        body = next(iter(figures.values()))
+    else:
+        body = column(*figures.values(), sizing_mode="stretch_width")
+    title = f"EoS Explorer — {view}: {snap.headline()}"
+    html = file_html(body, Inline(), title, suppress_callback_warning=True)
+    return html.replace("<body>", "<body>\n" + _header(snap, view), 1)
