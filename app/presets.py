@@ -44,6 +44,43 @@ PRESETS: dict[str, Preset] = {
         "its sharpness just below its own 2/η (8, 10, 12).",
         {"model": "xyzw", "eta": "0.2", "x0": "2.8", "y0": "0.2", "steps": "1500",
          "compare": _pins("model:xyzw,eta:0.25", "model:xyzw,eta:0.1666666667")}),
+    "zhu-fig2b": Preset(
+        "Zhu et al. Fig. 2b: the basin map at η = 0.2",
+        "Zhu et al. 2023, Fig. 2b: GD at η = 0.2 for up to 50 000 steps from every start of "
+        "the plane; the starts that end just below 2/η = 10 are marked.",
+        {"view": "basin", "model": "xyzw", "eta": "0.2", "basin_res": "256",
+         "basin_steps": "50000"}),
+    "zhu-fig2b-zoom": Preset(
+        "Zhu et al. Fig. 2b zoomed: the fractal boundary",
+        "Zhu et al. 2023, Fig. 2b's boundary in [3.0, 3.4] × [0.1, 0.5]: about 60 % of these "
+        "starts end at the edge, in bands that split again at every zoom (colour by the "
+        "settling step to see them best).",
+        {"view": "basin", "model": "xyzw", "eta": "0.2", "basin_res": "256",
+         "basin_steps": "50000", "basin_window": "3,3.4,0.1,0.5"}),
+    "zhu-ab": Preset(
+        "Zhu et al.: the run in the (a, b) plane",
+        "Zhu et al. 2023, Def. 2: in a = √(x² − y²) − (η⁻² − 4)^¼, b = xy − 1 the iterates of "
+        "GD at η = 0.2 alternate around the parabola b² = aκ/2 + κ⁴/16 and end near a = −κ³/8.",
+        {"view": "ab", "model": "x2y2", "eta": "0.2", "x0": "2.8", "y0": "0.2",
+         "steps": "1500"}),
+    "period-doubling": Preset(
+        "Period doubling: the η sweep of x²y²",
+        "GD on ¼(1 − x²y²)² from (1.2, 0.9), η from 0.3 to 0.85: it converges up to η = ½, "
+        "where its flattest minimum (S = 4) loses stability; then periods 2, 4, 8, … and chaos.",
+        {"view": "sweep", "model": "x2y2", "x0": "1.2", "y0": "0.9",
+         "sweep_eta_from": "0.3", "sweep_eta_to": "0.85", "sweep_quantity": "observable"}),
+    "q1-swing": Preset(
+        "The swing along q₁ (self-stabilization)",
+        "Cohen et al. 2021, Damian et al. 2022: past 2/η the iterate swings along the top "
+        "eigenvector with alternating sign; the swing grows, then the sharpness falls back.",
+        {"view": "oscillation", "model": "xyzw", "eta": "0.2", "x0": "3", "y0": "0.01",
+         "steps": "1000"}),
+    "gd-vs-flows": Preset(
+        "GD against gradient flow and the central flow",
+        "Cohen, Damian et al. 2024: after the edge, GD drifts away from gradient flow "
+        "(‖θ − θ_GF‖ ≈ 1.2 at the end) but stays near the central flow (≈ 0.013).",
+        {"view": "distance", "model": "xyzw", "eta": "0.2", "x0": "3", "y0": "0.01",
+         "steps": "1500"}),
     "arora-fig1-sqrt": Preset(
         "Arora et al. Fig. 1: GD on √L",
         "Arora, Li, Panigrahi 2022, Fig. 1 (left): GD on √L for L = (1 + x²)y², lr 0.5 "

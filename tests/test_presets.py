@@ -135,3 +135,60 @@ def test_values_in_the_link_override_the_preset():
     state = ExplorerState()
     assert state.apply_query({"preset": "zhu-fig2a", "eta": "0.15"}) == []
     assert state.eta == 0.15 and state.steps == 1500
+
+
+def test_zhu_fig2b_zoom_marks_about_sixty_percent_of_the_starts():
+    from app import basin
+    state = opened("zhu-fig2b-zoom")
+    assert state.view == "basin" and state.basin_window == "3,3.4,0.1,0.5"
+    spec = basin.BasinSpec(state.model_object(), "gd", (), 0.2,
+                           basin.parse_window(state.basin_window, state.model_object()),
+                           64, state.basin_steps)
+    t = basin.threshold(spec)
+    share = basin.summary(basin.compute(spec), t, spec.steps).edge
+    assert t == pytest.approx(10.0) and 0.55 < share < 0.65     # 0.591 at 64², 0.599 at 512²
+
+
+def test_zhu_fig2b_opens_the_basin_map_of_the_whole_plane():
+    state = opened("zhu-fig2b")
+    assert (state.view, state.basin_window, state.basin_steps) == ("basin", "", 50000)
+
+
+def test_period_doubling_first_two_cycle_at_one_half_then_period_four():
+    import dynamics
+    from app.sweep_plot import sweep_etas
+    state = opened("period-doubling")
+    assert state.view == "sweep" and state.sweep_quantity == "observable"
+    etas = sweep_etas(state.sweep_eta_from, state.sweep_eta_to, state.sweep_count)
+    bif = dynamics.bifurcation(state.model_object(), state.start(), etas, state.sweep_steps,
+                               keep=state.sweep_keep)
+    spacing = etas[1] - etas[0]
+    assert abs(bif.first_eta_with_period(2) - 0.5) < 2 * spacing
+    assert 0.6 < bif.first_eta_with_period(4) < 0.64
+    assert bif.converged[etas < 0.49].all()
+
+
+def test_zhu_ab_ends_near_minus_kappa_cubed_over_eight():
+    from app import ab_plane
+    state = opened("zhu-ab")
+    traj = state.run().traj
+    kappa = np.sqrt(0.2)
+    x, y = traj.params[-1]
+    a = np.sqrt(x**2 - y**2) - (0.2**-2 - 4) ** 0.25
+    assert state.view == "ab" and abs(a + kappa**3 / 8) < kappa**4 / 8
+    assert abs(x * y - 1) < 1e-6
+    assert hasattr(ab_plane, "__file__")
+
+
+def test_swing_and_flow_presets_open_their_views_past_the_edge():
+    from app.anatomy import anatomy
+    from app.distance import distance
+    from app.oscillation import oscillation
+    swing = opened("q1-swing")
+    osc = oscillation(anatomy(swing.spec()))
+    assert swing.view == "oscillation" and osc.edge_step == 4 and osc.stretch is not None
+    flows = opened("gd-vs-flows")
+    d = distance(anatomy(flows.spec())).after_edge()
+    assert flows.view == "distance"
+    assert d["gf_end"] == pytest.approx(1.1987, abs=1e-3)
+    assert d["cf_end"] == pytest.approx(0.01256, abs=1e-4)
