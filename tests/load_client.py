@@ -17,8 +17,10 @@ import importlib
 import pkgutil
 import time
 
+import bokeh.client.connection
 import panel.models
 from bokeh.client import pull_session
+from tornado.httpclient import HTTPRequest
 from bokeh.events import DocumentReady
 from bokeh.model import Model
 
@@ -30,6 +32,22 @@ def import_panel_models() -> None:
 
 
 import_panel_models()
+
+OPEN_TIMEOUT_S = 600.0
+
+
+def _patient_request(url, **kwargs):
+    """The websocket request of ``bokeh.client``, waiting as long as a browser would.
+
+    Tornado gives up on a connection after 20 s; a server building fifty pages one after
+    another answers later than that, and a browser tab simply waits.
+    """
+    kwargs.setdefault("connect_timeout", OPEN_TIMEOUT_S)
+    kwargs.setdefault("request_timeout", OPEN_TIMEOUT_S)
+    return HTTPRequest(url, **kwargs)
+
+
+bokeh.client.connection.HTTPRequest = _patient_request
 
 SHOWN = 1e-9   # relative tolerance for "the document shows this value"
 
