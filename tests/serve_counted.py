@@ -1,0 +1,35 @@
+"""`panel serve ...` in this process, which counts its live session objects on SIGUSR1.
+
+    python tests/serve_counted.py COUNT_FILE app/main.py --port P ...
+
+On SIGUSR1 the server (after a full garbage collection) writes one JSON line to COUNT_FILE:
+how many objects of each type in :data:`COUNTED` are alive. For tests that check, from
+outside, that a closed session's objects are freed; nothing here is part of the app.
+"""
+import gc
+import json
+import signal
+import sys
+
+COUNTED = ("ServerSession", "Document", "Explorer", "Dashboard", "ExplorerState",
+           "BootstrapTemplate")
+
+
+def _count(count_file):
+    def handler(signum, frame):
+        gc.collect()
+        counts = dict.fromkeys(COUNTED, 0)
+        for obj in gc.get_objects():
+            name = type(obj).__name__
+            if name in counts:
+                counts[name] += 1
+        with open(count_file, "w") as f:
+            f.write(json.dumps(counts) + "\n")
+    return handler
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGUSR1, _count(sys.argv[1]))
+    sys.argv = ["panel", "serve", *sys.argv[2:]]
+    from panel.command import main
+    main()

@@ -1,0 +1,94 @@
+"""A small class on a real `panel serve`: websocket students, no lost update, no leak.
+
+Five students at once move η and the start (each its own values), then twenty sessions are
+opened and closed; every update is shown to its own student only, the last η sent is the one
+shown, and once the server has discarded the closed sessions none of their objects is alive
+(counted inside the server by ``tests/serve_counted.py``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from load_crowd import churn, run_class  # noqa: E402
+
+from .conftest import ARTIFACTS, ROOT, _free_port  # noqa: E402
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def counted_server(tmp_path_factory):
+    port = _free_port()
+    counts = tmp_path_factory.mktemp("load") / "counts.json"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "load-server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "tests/serve_counted.py", str(counts), "app/main.py",
+         "--port", str(port), "--address", "127.0.0.1",
+         f"--allow-websocket-origin=127.0.0.1:{port}",
+         "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/main"
+    deadline = time.time() + 300   # the first page compiles its run (slow on a busy machine)
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=30)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail("the counted server did not start; see load-server.log")
+            time.sleep(0.5)
+
+    def alive() -> dict:
+        counts.unlink(missing_ok=True)
+        os.kill(proc.pid, signal.SIGUSR1)
+        for _ in range(100):
+            if counts.exists() and counts.read_text().endswith("\n"):
+                return json.loads(counts.read_text())
+            time.sleep(0.2)
+        pytest.fail("the server did not count its objects")
+
+    yield url, alive
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_five_students_at_once_see_their_own_updates_and_nothing_else(counted_server):
+    url, _ = counted_server
+    result = run_class(url, 5, moves=4, starts=1, think=0.1, budget=240)
+    assert result["opened"] == 5
+    assert result["errors"] == 0, result["error_texts"]
+    assert result["updates"] == 5 * (4 + 1)
+    assert result["lost"] == 0
+    assert result["leaks"] == 0
+
+
+def test_closed_sessions_are_freed(counted_server):
+    url, alive = counted_server
+    result = churn(url, 20, batch=10)
+    assert result["errors"] == 0, result["error_texts"]
+    assert result["opened"] == 20
+    deadline = time.time() + 60
+    counts = alive()
+    while counts["ServerSession"] and time.time() < deadline:   # the server reaps them
+        time.sleep(1)
+        counts = alive()
+    assert counts["ServerSession"] == 0
+    assert counts["Explorer"] == 0 and counts["Dashboard"] == 0, counts
+    assert counts["ExplorerState"] == 0 and counts["BootstrapTemplate"] == 0, counts
