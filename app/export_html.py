@@ -96,5 +96,8 @@ def standalone_html(snap: Snapshot, view: str) -> str:
     else:
         body = column(*figures.values(), sizing_mode="stretch_width")
     title = f"EoS Explorer — {view}: {snap.headline()}"
-    html = file_html(body, Inline(), title, suppress_callback_warning=True)
+    # a document of its own: Bokeh would otherwise copy callbacks from curdoc(), which in a
+    # server's worker thread may be another session's (closed) document
+    Document().add_root(body)
+    html = file_html(body, Inline(), title, theme=None, suppress_callback_warning=True)
     return html.replace("<body>", "<body>\n" + _header(snap, view), 1)

@@ -64,7 +64,7 @@ PRESETS: dict[str, Preset] = {
         {"view": "ab", "model": "x2y2", "eta": "0.2", "x0": "2.8", "y0": "0.2",
          "steps": "1500"}),
     "period-doubling": Preset(
-        "Period doubling: the η sweep of x²y²",
+        "The η sweep of x²y²: periods 2, 4, 8, … then chaos",
         "GD on ¼(1 − x²y²)² from (1.2, 0.9), η from 0.3 to 0.85: it converges up to η = ½, "
         "where its flattest minimum (S = 4) loses stability; then periods 2, 4, 8, … and chaos.",
         {"view": "sweep", "model": "x2y2", "x0": "1.2", "y0": "0.9",
