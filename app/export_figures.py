@@ -38,10 +38,12 @@ EXPORTS: dict[str, str] = {
     "landscape": "app.export_trajectory:LANDSCAPE",
     "loss": "app.export_trajectory:LOSS",
     "sharpness": "app.export_trajectory:SHARPNESS",
+    "basin": "app.export_basin:BASIN",
 }
 # page -> its figures on one sheet, as a Matplotlib mosaic (default: its figures in a row)
 PAGE_LAYOUTS: dict[str, list[list[str]]] = {
     "trajectory": [["landscape", "loss"], ["landscape", "sharpness"]],
+    "basin": [["basin"]],
 }
 
 

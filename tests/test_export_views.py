@@ -1,0 +1,84 @@
+"""Export of the new views' figures (basin, sweep, ab, oscillation, distance): each format
+written at the asked size, each CSV the view's own pure data layer (to 1e-12), the CLI on a
+preset, and a clear one-line refusal where a view has nothing to draw.
+
+Truth: the image sizes from the files (PNG header, pypdf, the SVG's width attribute); the
+columns from the views' data modules called directly (app/basin.py …), not through the export.
+"""
+import io
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+from app import basin, export
+from app.export_figures import Snapshot
+from app.export_files import file_bytes
+
+from test_export import SVG, png_size
+
+EXACT = dict(rtol=1e-12, atol=1e-300, equal_nan=True)
+
+
+def csv_columns(data: bytes) -> dict[str, np.ndarray]:
+    rows = [r for r in data.decode().splitlines() if not r.startswith("#")]
+    names = rows[0].split(",")
+    cells = [r.split(",") for r in rows[1:]]
+    return {n: np.array([float(c[i]) if c[i] else np.nan for c in cells])
+            for i, n in enumerate(names)}
+
+
+def sizes_are_asked(snap, view):
+    assert png_size(file_bytes(snap, view, "png", width=4, height=3, dpi=50)) == (200, 150)
+    box = PdfReader(io.BytesIO(file_bytes(snap, view, "pdf", width=5, height=3))).pages[0].mediabox
+    assert (float(box.width), float(box.height)) == (360.0, 216.0)
+    root = ET.fromstring(file_bytes(snap, view, "svg", width=5, height=3))
+    assert root.tag == f"{SVG}svg" and root.get("width") == "360pt"
+
+
+# --- basin -----------------------------------------------------------------------------
+
+ZOOM = {"preset": "zhu-fig2b-zoom", "basin_res": "12", "basin_steps": "200"}
+
+
+@pytest.fixture(scope="module")
+def zoom():
+    return Snapshot.from_query(ZOOM)
+
+
+def test_basin_files_have_the_asked_size(zoom):
+    sizes_are_asked(zoom, "basin")   # the figure and the page are one name
+
+
+def test_basin_csv_is_the_maps_cells(zoom):
+    col = csv_columns(file_bytes(zoom, "basin", "csv"))
+    spec = basin.BasinSpec(zoom.state.model_object(), "gd", (), 0.2,
+                           ((3.0, 3.4), (0.1, 0.5)), 12, 200)
+    truth = basin.compute(spec)
+    xs, ys = basin.axis(3.0, 3.4, 12), basin.axis(0.1, 0.5, 12)
+    assert len(col["x0"]) == 144
+    assert np.allclose(col["x0"], np.tile(xs, 12), **EXACT)
+    assert np.allclose(col["y0"], np.repeat(ys, 12), **EXACT)
+    assert np.allclose(col["final_sharpness"], truth["sharpness"].ravel(), **EXACT)
+    assert np.allclose(col["final_loss"], truth["loss"].ravel(), **EXACT)
+    assert np.array_equal(col["diverged"], truth["diverged"].ravel())
+    assert np.array_equal(col["steps_run"], truth["steps_run"].ravel())
+    s, div = truth["sharpness"].ravel(), truth["diverged"].ravel()
+    assert np.array_equal(col["edge"] == 1, ~div & (s > 10 - 0.1) & (s < 10))
+
+
+def test_cli_exports_the_zoomed_basin_preset(tmp_path):
+    out = tmp_path / "b.png"
+    query = "&".join(f"{k}={v}" for k, v in ZOOM.items())
+    assert export.main(["--query", query, "--view", "basin", "--format", "png", "--out",
+                        str(out), "--width", "4", "--height", "4", "--dpi", "40"]) == 0
+    assert png_size(out.read_bytes()) == (160, 160)
+
+
+def test_basin_of_a_flow_is_refused_in_one_line(capsys, tmp_path):
+    argv = ["--query", "model=xyzw&optimizer=flow", "--view", "basin", "--format", "csv",
+            "--out", str(tmp_path / "f.csv")]
+    assert export.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "no basin map" in err
