@@ -39,11 +39,13 @@ EXPORTS: dict[str, str] = {
     "loss": "app.export_trajectory:LOSS",
     "sharpness": "app.export_trajectory:SHARPNESS",
     "basin": "app.export_basin:BASIN",
+    "sweep": "app.export_sweep:SWEEP",
 }
 # page -> its figures on one sheet, as a Matplotlib mosaic (default: its figures in a row)
 PAGE_LAYOUTS: dict[str, list[list[str]]] = {
     "trajectory": [["landscape", "loss"], ["landscape", "sharpness"]],
     "basin": [["basin"]],
+    "sweep": [["sweep"]],
 }
 
 

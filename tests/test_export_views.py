@@ -82,3 +82,42 @@ def test_basin_of_a_flow_is_refused_in_one_line(capsys, tmp_path):
     assert export.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "no basin map" in err
+
+
+# --- sweep -----------------------------------------------------------------------------
+
+SWEEP = {"view": "sweep", "model": "x2y2", "x0": "1.2", "y0": "0.9", "eta": "0.6",
+         "sweep_eta_from": "0.3", "sweep_eta_to": "0.85", "sweep_count": "24",
+         "sweep_keep": "8", "sweep_steps": "2000"}
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return Snapshot.from_query(SWEEP)
+
+
+def test_sweep_files_have_the_asked_size(sweep):
+    sizes_are_asked(sweep, "sweep")
+
+
+def test_sweep_csv_is_the_diagrams_points(sweep):
+    import dynamics
+    from app import sweep_plot
+    col = csv_columns(file_bytes(sweep, "sweep", "csv"))
+    etas = np.linspace(0.3, 0.85, 24)
+    bif = dynamics.bifurcation(dynamics.MODELS["x2y2"], (1.2, 0.9), etas, 2000, keep=8)
+    truth = sweep_plot.diagram_data(bif, "sharpness")
+    n = 0
+    for kind, name in enumerate(("converged", "cycle", "cloud")):
+        layer = truth[f"sweep_{name}"]
+        m = len(layer["eta"])
+        assert np.allclose(col["eta"][n:n + m], layer["eta"], **EXACT)
+        assert np.allclose(col["value"][n:n + m], layer["value"], **EXACT)
+        assert np.all(col["kind"][n:n + m] == kind)
+        n += m
+    assert n > 0 and np.all(np.isnan(col["eta"][n:]))
+    assert len(truth["sweep_cycle"]["eta"]) > 0   # x²y² from (1.2, 0.9) period-doubles here
+    th = truth["sweep_threshold"]
+    shown = np.isfinite(th["value"])
+    assert shown.any() and np.allclose(th["value"][shown], 2 / th["eta"][shown], rtol=1e-12)
+    assert np.allclose(col["threshold"][:len(th["eta"])], th["value"], **EXACT)
