@@ -121,3 +121,47 @@ def test_sweep_csv_is_the_diagrams_points(sweep):
     shown = np.isfinite(th["value"])
     assert shown.any() and np.allclose(th["value"][shown], 2 / th["eta"][shown], rtol=1e-12)
     assert np.allclose(col["threshold"][:len(th["eta"])], th["value"], **EXACT)
+
+
+# --- ab --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zhu_ab():
+    return Snapshot.from_query({"preset": "zhu-ab", "steps": "200"})
+
+
+@pytest.mark.parametrize("view", ["ab_plane", "ab_map", "ab"])
+def test_ab_files_have_the_asked_size(zhu_ab, view):
+    sizes_are_asked(zhu_ab, view)
+
+
+def test_ab_csv_is_zhus_coordinates_of_the_run(zhu_ab):
+    from app import ab_plane
+    col = csv_columns(file_bytes(zhu_ab, "ab_plane", "csv"))
+    x, y = zhu_ab.result.traj.params[:, 0], zhu_ab.result.traj.params[:, 1]
+    assert np.array_equal(col["k"], np.arange(201))
+    # a = √(x² − y²) − (η⁻² − 4)^¼, b = xy − 1 (Zhu et al. Def. 2), written out here
+    assert np.allclose(col["a"], np.sqrt(x * x - y * y) - (0.2 ** -2 - 4) ** 0.25, **EXACT)
+    assert np.allclose(col["b"], x * y - 1, **EXACT)
+    diagram = ab_plane.bifurcation(round(np.sqrt(0.2), 12))
+    both = csv_columns(file_bytes(zhu_ab, "ab_map", "csv"))
+    m = len(diagram["a"])
+    assert np.allclose(both["map_a"][:m], diagram["a"], **EXACT)
+    assert np.allclose(both["map_b"][:m], diagram["b"], **EXACT)
+
+
+def test_ab_of_a_model_without_a_b_is_one_line_and_exit_2(capsys, tmp_path):
+    out = tmp_path / "ab.png"
+    assert export.main(["--query", "model=quadratic", "--view", "ab", "--format", "png",
+                        "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("app.export: error: ")
+    assert "(a, b) plane is defined only for" in err and "'quadratic'" in err
+    assert not out.exists()
+
+
+def test_ab_page_of_degree_2_says_there_is_no_diagram():
+    snap = Snapshot.from_query({"model": "xy", "eta": "0.2", "x0": "2", "y0": "0.3",
+                                "steps": "60"})
+    assert png_size(file_bytes(snap, "ab", "png", width=6, height=3, dpi=40)) == (240, 120)
+    assert "map_a" not in csv_columns(file_bytes(snap, "ab", "csv"))
