@@ -42,6 +42,8 @@ EXPORTS: dict[str, str] = {
     "sweep": "app.export_sweep:SWEEP",
     "ab_plane": "app.export_ab:AB_PLANE",
     "ab_map": "app.export_ab:AB_MAP",
+    "swing": "app.export_anatomy:SWING",
+    "distance": "app.export_anatomy:DISTANCE",
 }
 # page -> its figures on one sheet, as a Matplotlib mosaic (default: its figures in a row)
 PAGE_LAYOUTS: dict[str, list[list[str]]] = {
@@ -49,6 +51,8 @@ PAGE_LAYOUTS: dict[str, list[list[str]]] = {
     "basin": [["basin"]],
     "sweep": [["sweep"]],
     "ab": [["ab_plane", "ab_map"]],
+    "oscillation": [["swing"]],
+    "distance": [["distance"]],
 }
 
 

@@ -165,3 +165,44 @@ def test_ab_page_of_degree_2_says_there_is_no_diagram():
                                 "steps": "60"})
     assert png_size(file_bytes(snap, "ab", "png", width=6, height=3, dpi=40)) == (240, 120)
     assert "map_a" not in csv_columns(file_bytes(snap, "ab", "csv"))
+
+
+# --- oscillation and distance -----------------------------------------------------------
+
+SWING = {"preset": "q1-swing", "steps": "120"}
+
+
+@pytest.fixture(scope="module")
+def swing():
+    return Snapshot.from_query(SWING)
+
+
+@pytest.mark.parametrize("view", ["swing", "oscillation", "distance"])
+def test_anatomy_files_have_the_asked_size(swing, view):
+    sizes_are_asked(swing, view)
+
+
+def test_swing_csv_is_the_oscillation_layer(swing):
+    from app import oscillation
+    from app.anatomy import anatomy
+    col = csv_columns(file_bytes(swing, "oscillation", "csv"))
+    o = oscillation.oscillation(anatomy(swing.state.spec()))
+    for name in ("step", "x", "rest", "y", "sharpness", "mean_sharpness", "threshold"):
+        assert np.allclose(col[name], getattr(o, name), **EXACT), name
+    assert np.allclose(col["threshold"], 2 / 0.2, rtol=1e-12)
+
+
+def test_distance_csv_is_the_distance_from_each_flow(swing):
+    import dynamics
+    col = csv_columns(file_bytes(swing, "distance", "csv"))
+    model, init = swing.state.model_object(), swing.state.spec().init
+    gd = dynamics.simulate(model, init, 0.2, 120)
+    gf = dynamics.simulate(model, init, 0.2, 120, optimizer="flow")
+    n = min(len(gd.loss), len(gf.loss))
+    truth = np.linalg.norm(gd.params[:n] - gf.params[:n], axis=1)   # ‖θ_k − θ_GF(t_k)‖
+    assert np.allclose(col["gf"][:n], truth, rtol=1e-9, atol=1e-12)
+    assert np.allclose(col["time"][:n], gd.time[:n], **EXACT)
+    mean = 0.5 * (gd.params[:n - 1] + gd.params[1:n]) - 0.5 * (gf.params[:n - 1] + gf.params[1:n])
+    assert np.allclose(col["mean_gf"][:n - 1], np.linalg.norm(mean, axis=1), rtol=1e-9,
+                       atol=1e-12)
+    assert np.all(np.isfinite(col["cf"][:n]))   # xyzw: the central flow is solved
