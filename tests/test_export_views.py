@@ -206,3 +206,24 @@ def test_distance_csv_is_the_distance_from_each_flow(swing):
     assert np.allclose(col["mean_gf"][:n - 1], np.linalg.norm(mean, axis=1), rtol=1e-9,
                        atol=1e-12)
     assert np.all(np.isfinite(col["cf"][:n]))   # xyzw: the central flow is solved
+
+
+# --- the pages' export rows ---------------------------------------------------------------
+
+@pytest.mark.parametrize("page, figures", [("basin", []), ("sweep", []),
+                                           ("ab", ["ab_plane", "ab_map"]),
+                                           ("oscillation", ["swing"]), ("distance", [])])
+def test_each_new_page_has_its_export_row(page, figures):
+    """Built as the app builds it (no server; another view shown, so nothing is computed)."""
+    from app.pages import PAGES
+    from app.state import ExplorerState
+    import panel as pn
+    state = ExplorerState()
+    state.param.update(basin_res=8, basin_steps=5, sweep_count=4, sweep_steps=10, steps=20)
+    layout = PAGES[page].build(state).__panel__()
+    which = [w for w in layout.select(pn.widgets.Select) if w.name == "export figure"]
+    assert len(which) == 1 and which[0].value == page
+    assert sorted(which[0].options.values()) == sorted([page] + figures)
+    downloads = {w.label: w for w in layout.select(pn.widgets.FileDownload)}
+    assert {"PNG", "SVG", "PDF", "CSV"} <= set(downloads)
+    assert not downloads["HTML"].visible   # these figures have no Bokeh export yet
