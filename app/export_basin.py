@@ -13,6 +13,7 @@ from bokeh.palettes import Viridis256
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.lines import Line2D
+from matplotlib.transforms import offset_copy
 
 import dynamics
 
@@ -60,7 +61,7 @@ def basin_data(snap: Snapshot) -> Table:
     edge = basin.edge_mask(result, basin.threshold(spec))
     tab = Table({})
     tab.add("x0", gx.ravel(), "[θ] the cell's start x₀")
-    tab.add("y0", gy.ravel(), "[θ] the cell's start y₀ (empty for a 1-D model)")
+    tab.add("y0", gy.ravel(), "[θ] the cell's start y₀ (nan for a 1-D model)")
     tab.add("final_sharpness", result["sharpness"].ravel(), "[1/η] S = λ_max(∇²L) at the end")
     tab.add("final_loss", result["loss"].ravel(), "[L] the loss at the end")
     tab.add("diverged", result["diverged"].ravel(), "[0/1] 1 if the run diverged (grey)")
@@ -119,7 +120,9 @@ def draw_basin(snap: Snapshot, ax, look) -> None:
                                   label=f"edge: {t - basin.BAND:g} < S < {t:g}"),
                            Line2D([], [], ls="", marker="s", color=basin.DIVERGED_COLOUR,
                                   label="diverged")],
-                  loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+                  loc="upper center", bbox_to_anchor=(0.5, 0), ncol=2, frameon=False,
+                  bbox_transform=offset_copy(ax.transAxes, ax.figure, y=-0.5, units="inches"),
+                  borderaxespad=0)
 
 
 def _rgb(hex_colour: str) -> tuple[float, float, float]:

@@ -84,6 +84,17 @@ def test_basin_of_a_flow_is_refused_in_one_line(capsys, tmp_path):
     assert "\n" not in err and "no basin map" in err
 
 
+
+def test_a_one_parameter_model_exports_the_strip():
+    snap = Snapshot.from_query({"model": "picky", "basin_res": "20", "basin_steps": "50"})
+    col = csv_columns(file_bytes(snap, "basin", "csv"))
+    spec = basin.BasinSpec(snap.state.model_object(), snap.state.optimizer, snap.state.hyper(),
+                           snap.state.eta, tuple(snap.state.model_object().window), 20, 50)
+    truth = basin.compute(spec)
+    assert len(col["x0"]) == 20 and np.all(np.isnan(col["y0"]))
+    assert np.allclose(col["final_sharpness"], truth["sharpness"].ravel(), **EXACT)
+    assert png_size(file_bytes(snap, "basin", "png", width=4, height=3, dpi=50)) == (200, 150)
+
 # --- sweep -----------------------------------------------------------------------------
 
 SWEEP = {"view": "sweep", "model": "x2y2", "x0": "1.2", "y0": "0.9", "eta": "0.6",
