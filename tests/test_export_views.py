@@ -238,3 +238,17 @@ def test_each_new_page_has_its_export_row(page, figures):
     downloads = {w.label: w for w in layout.select(pn.widgets.FileDownload)}
     assert {"PNG", "SVG", "PDF", "CSV"} <= set(downloads)
     assert not downloads["HTML"].visible   # these figures have no Bokeh export yet
+
+
+@pytest.mark.parametrize("fixture, view, gids", [
+    ("zoom", "basin", ["basin_map"]),
+    ("sweep", "sweep", ["threshold", "eta_now", "sweep_converged", "sweep_cycle"]),
+    ("zhu_ab", "ab_plane", ["parabola", "edge", "ab_even", "ab_odd", "last"]),
+    ("zhu_ab", "ab_map", ["ab_bifurcation", "doubling"]),
+    ("swing", "swing", ["swing_x", "swing_rest", "sharpness", "mean_sharpness", "threshold"]),
+    ("swing", "distance", ["gf", "cf", "mean_gf", "mean_cf", "edge"]),
+])
+def test_each_svg_holds_the_pages_layers(request, fixture, view, gids):
+    root = ET.fromstring(file_bytes(request.getfixturevalue(fixture), view, "svg"))
+    found = {e.get("id") for e in root.iter()}   # <g> groups, an <image>
+    assert set(gids) <= found, set(gids) - found
