@@ -9,8 +9,6 @@ t = Σ η on a log axis, their two-step averages dotted (app.oscillation, app.di
 """
 from __future__ import annotations
 
-import numpy as np
-
 from . import distance as dist
 from . import oscillation as osc
 from .anatomy import anatomy
