@@ -38,10 +38,21 @@ EXPORTS: dict[str, str] = {
     "landscape": "app.export_trajectory:LANDSCAPE",
     "loss": "app.export_trajectory:LOSS",
     "sharpness": "app.export_trajectory:SHARPNESS",
+    "basin": "app.export_basin:BASIN",
+    "sweep": "app.export_sweep:SWEEP",
+    "ab_plane": "app.export_ab:AB_PLANE",
+    "ab_map": "app.export_ab:AB_MAP",
+    "swing": "app.export_anatomy:SWING",
+    "distance": "app.export_anatomy:DISTANCE",
 }
 # page -> its figures on one sheet, as a Matplotlib mosaic (default: its figures in a row)
 PAGE_LAYOUTS: dict[str, list[list[str]]] = {
     "trajectory": [["landscape", "loss"], ["landscape", "sharpness"]],
+    "basin": [["basin"]],
+    "sweep": [["sweep"]],
+    "ab": [["ab_plane", "ab_map"]],
+    "oscillation": [["swing"]],
+    "distance": [["distance"]],
 }
 
 

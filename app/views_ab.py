@@ -22,6 +22,7 @@ from .figures import MIN_WIDTH
 from .limits import MAX_STEPS
 from .runs import run
 from .state import ExplorerState
+from .views_export import ExportBar
 
 NAME = "ab"
 RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1", "lam2",
@@ -260,7 +261,7 @@ class ABView(Viewer):
         controls = pn.FlexBox(self.zhu, self.slider, flex_wrap="wrap", align_items="center",
                               sizing_mode="stretch_width")
         return pn.Column(self.alert, self.switch, controls, self.text, self.plots,
-                         sizing_mode="stretch_width")
+                         ExportBar(self.state, NAME), sizing_mode="stretch_width")
 
 
 def _escape(text: str) -> str:

@@ -24,6 +24,7 @@ from .basin_figure import BasinFigures, set_if_changed
 from .limits import MAX_STEPS
 from .map_jobs import MapChannel, Stage
 from .state import ExplorerState
+from .views_export import ExportBar
 
 ZOOM_DEBOUNCE_MS = 300
 SHORT = {"sharpness": "final S", "loss": "log₁₀ loss", "settled": "settling step"}
@@ -304,4 +305,4 @@ class BasinView(Viewer):
         return pn.Column(self.notice, controls,
                          pn.FlexBox(plots, words, flex_wrap="wrap", align_items="flex-start",
                                     sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+                         ExportBar(self.state, "basin"), sizing_mode="stretch_width")

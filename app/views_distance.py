@@ -14,6 +14,7 @@ from bokeh.plotting import figure
 from . import distance as dist
 from .figures import BLUE, CENTRAL_FLOW, MIN_WIDTH, ORANGE, SKY, TOOLS, _style
 from .views_anatomy import AnatomyView, cursor_span, words_div, words_html
+from .views_export import ExportBar
 
 
 def layers(d: dist.Distance) -> dict:
@@ -82,4 +83,5 @@ class DistanceView(AnatomyView):
         return pn.Column(pn.pane.Bokeh(self.words, sizing_mode="stretch_width"),
                          self.controls(),
                          pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", margin=(0, 10)),
-                         self.caption, sizing_mode="stretch_width")
+                         self.caption, ExportBar(self.state, self.NAME),
+                         sizing_mode="stretch_width")

@@ -38,7 +38,7 @@ class ExportBar(Viewer):
         super().__init__(**params)
         self.state, self.page = state, page
         names = figure_names(page)
-        options = {"all plots": page, **{get(n).title.lower(): n for n in names}}
+        options = {"all plots": page, **{get(n).title.lower(): n for n in names if n != page}}
         self.which = pn.widgets.Select(name="export figure", options=options, value=page,
                                        width=112, margin=(4, 3), stylesheets=[_NO_LABEL])
         self.buttons = {fmt: self._button(fmt, fmt.upper(), lambda f=fmt: self.which.value)
@@ -46,6 +46,7 @@ class ExportBar(Viewer):
         self.buttons["html"] = self._button("html", "HTML", lambda: page, width=66,
                                             description="The whole view as one HTML file: "
                                             "offline, with zoom and hover")
+        self.buttons["html"].visible = all(get(n).bokeh is not None for n in names)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10),
                                      sizing_mode="stretch_width")
         self.link_box = pn.widgets.TextInput(name="link", visible=False, width=320,

@@ -17,6 +17,7 @@ from . import oscillation as osc
 from .fit import robust_range
 from .figures import BLUE, GREEN, MIN_WIDTH, ORANGE, TOOLS, VERMILLION, _style
 from .views_anatomy import AnatomyView, cursor_span, words_div, words_html
+from .views_export import ExportBar
 
 
 def layers(o: osc.Oscillation) -> dict:
@@ -161,7 +162,7 @@ class OscillationView(AnatomyView):
                          self.controls(),
                          pn.FlexBox(curves, phase, flex_wrap="wrap", align_items="flex-start",
                                     sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+                         ExportBar(self.state, self.NAME), sizing_mode="stretch_width")
 
 
 def _formula(optimizer: str) -> str:

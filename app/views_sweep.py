@@ -26,6 +26,7 @@ from .runs import FACTORIES
 from .state import ExplorerState
 from .sweep_figure import set_labels, set_ranges, sweep_canvas
 from .views_controls import bind
+from .views_export import ExportBar
 
 NAME = "sweep"
 RUN_INPUTS = ["model", "optimizer", "x0", "y0", "z0", "w0", "symmetric", "lam1", "lam2",
@@ -234,5 +235,5 @@ class SweepView(Viewer):
     def __panel__(self):
         controls = pn.FlexBox(*self.controls, self.quantity, self.progress, self.progress_text,
                               flex_wrap="wrap", align_items="flex-end", margin=(0, 10))
-        return pn.Column(self.error, controls, self.figure_pane, self.caption,
-                         sizing_mode="stretch_width")
+        return pn.Column(self.error, controls, self.figure_pane, ExportBar(self.state, NAME),
+                         self.caption, sizing_mode="stretch_width")
