@@ -66,7 +66,7 @@ def test_a_click_on_the_diagram_sets_eta(explorer, server_url):
 def test_bad_sweep_values_in_the_link_give_a_notice(explorer, server_url):
     _open_sweep(explorer, server_url + "?view=sweep&model=quadratic&sweep_count=9999"
                 "&sweep_eta_to=-1&sweep_steps=5000")
-    explorer.page.get_by_text("Ignored sweep_count=9999").wait_for(timeout=10000)
+    explorer.page.get_by_text("Ignored sweep_count=9999").wait_for(timeout=60000)
     assert explorer.page.get_by_text("Ignored sweep_eta_to=-1").count() == 1
     # the defaults ran: the quadratic converges below 2/λ₁ = 2 and diverges above
     _full_picture(explorer, 300)
