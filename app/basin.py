@@ -72,6 +72,20 @@ def refusal(optimizer: str) -> str:
     return ""
 
 
+def spec_of(state) -> "BasinSpec | str":
+    """The map an ``ExplorerState`` asks for (its basin_ controls), or why there is none."""
+    problem = refusal(state.optimizer) or state.check()
+    if problem:
+        return problem
+    model = state.model_object()
+    try:
+        window = parse_window(state.basin_window, model)
+    except ValueError as err:
+        return f"The map window {state.basin_window!r} cannot be used: {err}."
+    return BasinSpec(model, state.optimizer, state.hyper(), float(state.eta), window,
+                     int(state.basin_res), int(state.basin_steps), int(state.seed))
+
+
 def axis(lo: float, hi: float, res: int) -> np.ndarray:
     """``res`` cell centres from lo to hi (ends included), rounded to DIGITS digits."""
     values = np.linspace(lo, hi, res)

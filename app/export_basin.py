@@ -26,17 +26,12 @@ PT = 0.75
 
 
 def basin_spec(state) -> basin.BasinSpec:
-    """The map the state asks for (views_basin.BasinView.spec), ExportError if none."""
-    problem = basin.refusal(state.optimizer) or state.check()
-    if problem:
-        raise ExportError(problem)
-    model = state.model_object()
-    try:
-        window = basin.parse_window(state.basin_window, model)
-    except ValueError as err:
-        raise ExportError(f"The map window {state.basin_window!r} cannot be used: {err}.")
-    return basin.BasinSpec(model, state.optimizer, state.hyper(), float(state.eta), window,
-                           int(state.basin_res), int(state.basin_steps), int(state.seed))
+    """The map the state asks for (the page's own :func:`app.basin.spec_of`), ExportError
+    if none."""
+    spec = basin.spec_of(state)
+    if isinstance(spec, str):
+        raise ExportError(spec)
+    return spec
 
 
 def computed(snap: Snapshot) -> tuple[basin.BasinSpec, dict]:

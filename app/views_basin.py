@@ -120,17 +120,7 @@ class BasinView(Viewer):
 
     def spec(self) -> basin.BasinSpec | str:
         """The map the state asks for, or why there is none."""
-        s = self.state
-        refusal = basin.refusal(s.optimizer) or s.check()
-        if refusal:
-            return refusal
-        model = s.model_object()
-        try:
-            window = basin.parse_window(s.basin_window, model)
-        except ValueError as err:
-            return f"The map window {s.basin_window!r} cannot be used: {err}."
-        return basin.BasinSpec(model, s.optimizer, s.hyper(), float(s.eta), window,
-                               int(s.basin_res), int(s.basin_steps), int(s.seed))
+        return basin.spec_of(self.state)
 
     def _submit(self) -> None:
         self._scheduled, self._dirty = False, False
