@@ -70,6 +70,10 @@ def test_bad_sweep_values_in_the_link_give_a_notice(explorer, server_url):
     assert explorer.page.get_by_text("Ignored sweep_eta_to=-1").count() == 1
     # the defaults ran: the quadratic converges below 2/λ₁ = 2 and diverges above
     _full_picture(explorer, 300)
+    # the full grid's band (spacing 0.0083; the coarse one's starts at 2.015)
+    explorer.wait_until("() => { const d = Bokeh.documents[0].get_model_by_name("
+                        "'sweep_diverged').data.left; return d.length === 1 && d[0] < 2.01; }",
+                        timeout=60000)
     assert max(explorer.column("sweep_converged", "eta")) < 2.0
     left = explorer.column("sweep_diverged", "left")
     assert len(left) == 1 and 2.0 <= left[0] < 2.01
