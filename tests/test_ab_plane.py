@@ -188,3 +188,20 @@ def test_layers_split_even_and_odd_steps_and_the_words_are_true():
     assert "not at the edge yet" in ab_layers.summary(path, float(short.sharpness[-1]), 200, 2000)
     note = ab_layers.zhu_note(ab_layers.ZHU_FIG3, 2000, float(path.a[-1]))
     assert "not yet down to the first period doubling" in note
+
+
+def test_the_view_slider_says_when_no_iterate_is_marked():
+    """With no replay cursor the slider names no step (no misleading "k: 0")."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    from app.state import ExplorerState
+    from app.views_ab import ABView
+
+    state = ExplorerState(view="ab", model="x2y2")
+    with set_curdoc(Document()):
+        view = ABView(state)
+    assert not view.slider.show_value and "none marked" in view.slider.name
+    state.cursor = 40
+    assert view.slider.show_value and view.slider.name == "replay step k"
+    assert view.slider.value == 40
