@@ -187,3 +187,11 @@ def _same(old: dict, new: dict) -> bool:
 def attach(dashboard) -> Replay:
     """The hook ``Dashboard.__init__`` calls (before its first draw)."""
     return Replay(dashboard)
+
+
+def label_step_slider(slider, cursor: int, name: str = "replay step k") -> None:
+    """A view's own step slider names the marked iterate, or says none is marked yet
+    (never a misleading "k: 0" while no cursor is shown)."""
+    marked = cursor >= 0
+    slider.param.update(name=name if marked else "mark an iterate (drag): none marked",
+                        show_value=marked)

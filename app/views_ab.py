@@ -20,6 +20,7 @@ import dynamics
 from . import ab_layers, ab_plane as ab, figures_ab
 from .figures import MIN_WIDTH
 from .limits import MAX_STEPS
+from .replay import label_step_slider
 from .runs import run
 from .state import ExplorerState
 from .views_export import ExportBar
@@ -60,7 +61,7 @@ class ABView(Viewer):
         self.slider = pn.widgets.IntSlider(name="replay step k", start=0, end=1,
                                            value=max(state.cursor, 0), width=300,
                                            margin=(0, 10))
-        self._label_slider()
+        label_step_slider(self.slider, self.state.cursor)
         self.slider.param.watch(self._on_slider, "value")
         self.text = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10),
                                  styles={"font-size": "15px"})
@@ -246,16 +247,9 @@ class ABView(Viewer):
         if self.state.view == NAME:
             self._show_cursor()
 
-    def _label_slider(self) -> None:
-        """The slider names the marked iterate, or says that none is marked yet."""
-        marked = self.state.cursor >= 0
-        self.slider.param.update(
-            name="replay step k" if marked else "mark an iterate (drag): none marked",
-            show_value=marked)
-
     def _show_cursor(self) -> None:
         k = self.state.cursor
-        self._label_slider()
+        label_step_slider(self.slider, self.state.cursor)
         if k >= 0 and self.slider.value != min(k, self.slider.end):
             self.slider.value = min(k, self.slider.end)
         if self._path is None:

@@ -20,6 +20,7 @@ from panel.viewable import Viewer
 
 from .anatomy import anatomy
 from .readout import BOX
+from .replay import label_step_slider
 from .state import ExplorerState
 
 # the state's params that change the run (not its drawing: show_flow, x_axis, …)
@@ -64,6 +65,7 @@ class AnatomyView(Viewer):
                                            value=max(state.cursor, 0), width=300,
                                            margin=(0, 10))
         self.slider.param.watch(self._on_slider, "value_throttled")
+        label_step_slider(self.slider, state.cursor)
         self.hide = pn.widgets.Button(name="✕ cursor", width=80, height=34,
                                       description="hide the replay cursor",
                                       disabled=state.cursor < 0)
@@ -138,6 +140,7 @@ class AnatomyView(Viewer):
     def _show_cursor(self) -> None:
         k = self.state.cursor
         self.hide.disabled = k < 0
+        label_step_slider(self.slider, k)
         if k >= 0 and self.slider.value != min(k, self.slider.end):
             self.slider.value = min(k, self.slider.end)
         if self.data is None:

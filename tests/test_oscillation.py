@@ -139,3 +139,21 @@ def test_other_rules_take_the_two_step_mean_and_say_whose_central_flow_it_is():
         "ij,ij->i", an.params - osc.two_step_mean(an.params),
         osc.continuous_sign(dynamics.measure(an.spec.model, osc.two_step_mean(an.params),
                                              "top_eigenvector")["top_eigenvector"])))
+
+
+def test_the_view_slider_says_when_no_iterate_is_marked():
+    """The anatomy views' step slider shows no "k: 0" while no replay cursor is set."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    from app.state import ExplorerState
+    from app.views_oscillation import OscillationView
+
+    state = ExplorerState(view="oscillation")
+    with set_curdoc(Document()):
+        view = OscillationView(state)
+    assert not view.slider.show_value and "none marked" in view.slider.name
+    state.cursor = 40
+    assert view.slider.show_value and view.slider.name == "replay step k"
+    state.cursor = -1
+    assert not view.slider.show_value
