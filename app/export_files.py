@@ -143,7 +143,11 @@ def csv_text(snap: Snapshot, view: str) -> str:
     longest is left empty below its end.
     """
     tab = table(snap, view)
-    head = [f"# EoS Explorer — {view}"] + [f"# {line}" for line in snap.describe()]
+    extra = {}
+    for name in dict.fromkeys(n for row in layout(view) for n in row):
+        if get(name).header is not None:
+            extra.update(get(name).header(snap))
+    head = [f"# EoS Explorer — {view}"] + [f"# {line}" for line in snap.describe(extra)]
     head += [f"# column {name} {unit}" for name, unit in tab.units.items()]
     names = list(tab.columns)
     n = max((len(v) for v in tab.columns.values()), default=0)
