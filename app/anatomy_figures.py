@@ -11,7 +11,7 @@ the views (views_oscillation.py, views_distance.py) and the HTML export both use
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d, Span
+from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d, Span
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
@@ -69,8 +69,10 @@ class OscillationFigures:
                        tools=TOOLS, title="Oscillation along the top eigenvector q₁",
                        x_range=Range1d(0, 1), name="osc_swing_figure")
         src = self.sources["osc_swing"]
-        swing.line("step", "x", source=src, color=VERMILLION, line_width=1.5,
-                   legend_label="x = ⟨q₁, θₖ − θ̄ₖ⟩")
+        swung = swing.line("step", "x", source=src, color=VERMILLION, line_width=1.5,
+                           legend_label="x = ⟨q₁, θₖ − θ̄ₖ⟩")
+        swing.add_tools(HoverTool(renderers=[swung], mode="vline", tooltips=[
+            ("step", "@step"), ("x", "@x{0.00000}"), ("‖rest‖", "@rest{0.00000}")]))
         swing.scatter("step", "x", source=src, color=VERMILLION, size=3)
         swing.line("step", "rest", source=src, color=BLUE, line_width=2, line_dash="dashed",
                    legend_label="‖rest of θₖ − θ̄ₖ‖ (⊥ q₁)")
@@ -98,8 +100,11 @@ class OscillationFigures:
                        title="Self-stabilization: x against y", x_range=Range1d(-1, 1),
                        y_range=Range1d(-1, 1), name="osc_phase_figure")
         self.step_map = LinearColorMapper(palette=Viridis256, low=0, high=1)
-        phase.scatter("x", "y", source=self.sources["osc_phase"], size=4, line_color=None,
-                      fill_color={"field": "step", "transform": self.step_map})
+        points = phase.scatter("x", "y", source=self.sources["osc_phase"], size=4,
+                               line_color=None,
+                               fill_color={"field": "step", "transform": self.step_map})
+        phase.add_tools(HoverTool(renderers=[points], tooltips=[
+            ("step", "@step"), ("x", "@x{0.00000}"), ("y", "@y{0.00000}")]))
         phase.scatter("x", "y", source=self.cursor_source, size=14, marker="diamond",
                       fill_color="#F0E442", line_color="black", line_width=2)
         phase.xaxis.axis_label = "x = ⟨q₁, θ − θ̄⟩"
@@ -146,8 +151,10 @@ class DistanceFigure:
                      y_axis_type="log", title="Distance of the run from the two flows",
                      name="dist_figure")
         steps, means = self.sources["dist_steps"], self.sources["dist_means"]
-        fig.line("t", "gf", source=steps, color=BLUE, line_width=2.5,
-                 legend_label="‖θ − θ_GF(t)‖ gradient flow")
+        gf = fig.line("t", "gf", source=steps, color=BLUE, line_width=2.5,
+                      legend_label="‖θ − θ_GF(t)‖ gradient flow")
+        fig.add_tools(HoverTool(renderers=[gf], mode="vline", tooltips=[
+            ("t", "@t{0.000}"), ("‖θ − θ_GF‖", "@gf{0.000e}"), ("‖θ − θ_CF‖", "@cf{0.000e}")]))
         fig.line("t", "cf", source=steps, color=SKY, line_width=2.5,
                  legend_label="‖θ − θ_CF(t)‖ central flow")
         fig.line("t", "gf", source=means, color=BLUE, line_width=2, line_dash="dotted",
