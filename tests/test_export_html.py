@@ -153,3 +153,13 @@ def test_the_phase_plane_csv_is_the_oscillation_layer(snaps):
     for name in ("step", "x", "y"):
         assert np.allclose(col[name], getattr(o, name), rtol=1e-12, atol=1e-300,
                            equal_nan=True), name
+
+
+def test_the_cli_writes_the_html_of_a_view_that_is_not_the_trajectory(tmp_path):
+    from app import export
+    out = tmp_path / "sweep.html"
+    query = "&".join(f"{k}={v}" for k, v in SWEEP.items())
+    assert export.main(["--query", query, "--view", "sweep", "--format", "html",
+                        "--out", str(out)]) == 0
+    html = out.read_text()
+    assert '"name":"sweep_converged"' in html and not LINKED.findall(html)
