@@ -145,8 +145,10 @@ def words(snap: Snapshot) -> str:
     from .basin_words import caption
     spec, result = computed(snap)
     lines = caption(spec, result, basin.threshold(spec), snap.state.basin_colour).split("<br>")
-    return "<br>".join(line if not line.startswith("◎") else "◎ the current start."
-                       for line in lines)
+    start = (snap.state.x0, snap.state.y0)[:len(spec.window)]
+    inside = all(lo <= v <= hi for v, (lo, hi) in zip(start, spec.window))
+    mark = [f"◎ the current start {snap.start_text()}."] if inside else []
+    return "<br>".join([line for line in lines if not line.startswith("◎")] + mark)
 
 
 def bokeh_basin(snap: Snapshot):

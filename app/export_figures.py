@@ -69,6 +69,17 @@ def fresh(snap: "Snapshot", key, build: Callable):
     return snap.memo(("bokeh", key), build)
 
 
+def view_header(snap: "Snapshot", view: str | None) -> dict[str, str]:
+    """The CSV header lines of ``view``'s figures (their :attr:`Export.header`), merged."""
+    extra: dict[str, str] = {}
+    if view is None:
+        return extra
+    for name in dict.fromkeys(n for row in layout(view) for n in row):
+        if get(name).header is not None:
+            extra.update(get(name).header(snap))
+    return extra
+
+
 class ExportError(ValueError):
     """Why a figure cannot be exported (a sentence for the user)."""
 
@@ -209,11 +220,13 @@ class Snapshot:
         names = HYPER_NAMES.get(self.state.optimizer, ())
         return ", ".join(f"{SYMBOLS[n]} = {getattr(self.state, n):g}" for n in names)
 
-    def headline(self) -> str:
-        """One line naming the run: rule, model, step size, hyperparameters."""
+    def headline(self, view: str | None = None) -> str:
+        """One line naming the run: rule, model, step size (a sweep's: its η range),
+        hyperparameters."""
         hyper = self.hyper_text()
         model = self.state.model_object()
-        return (f"{self.rule_title()} · {model.title} · {self.eta_text()}"
+        eta = view_header(self, view).get("step size", self.eta_text()).split(" (")[0]
+        return (f"{self.rule_title()} · {model.title} · {eta}"
                 + (f", {hyper}" if hyper else ""))
 
     def describe(self, extra: dict[str, str] | None = None) -> list[str]:

@@ -17,7 +17,7 @@ from bokeh.layouts import column, row
 from bokeh.models import Legend
 from bokeh.resources import Resources
 
-from .export_figures import ExportError, Snapshot, get, layout
+from .export_figures import ExportError, Snapshot, get, layout, view_header
 from .pages import PAGES
 
 
@@ -77,14 +77,11 @@ def _words(snap: Snapshot, names: list[str]) -> list[str]:
 def _header(snap: Snapshot, view: str, names: list[str]) -> str:
     state = snap.state
     page = PAGES.get(view) or PAGES.get(get(view).page if view in names else "")
-    lines = [f"<h2 style='margin:4px 0'>{escape(snap.headline())}</h2>"]
+    lines = [f"<h2 style='margin:4px 0'>{escape(snap.headline(view))}</h2>"]
     if page is not None:
         lines.append(f"<p style='margin:2px 0'>{escape(page.caption)}</p>")
     lines += [f"<p style='margin:4px 0;max-width:1100px'>{w}</p>" for w in _words(snap, names)]
-    extra = {}
-    for name in names:
-        if get(name).header is not None:
-            extra.update(get(name).header(snap))
+    extra = view_header(snap, view)
     start = extra.get("start", snap.start_text())
     steps = extra.get("steps", f"{state.steps}")
     query = "&amp;".join(f"{k}={escape(v)}" for k, v in state.query().items())
@@ -127,7 +124,7 @@ def standalone_html(snap: Snapshot, view: str) -> str:
                 legend.click_policy = "none"   # hiding a glyph from the legend needs the server
             figures[name] = fig
         body = _arranged(view, mosaic, figures)
-        title = f"EoS Explorer — {view}: {snap.headline()}"
+        title = f"EoS Explorer — {view}: {snap.headline(view)}"
         # a document of its own: Bokeh would otherwise copy callbacks from curdoc(), which in
         # a server's worker thread may be another session's (closed) document
         Document().add_root(body)

@@ -141,6 +141,9 @@ def test_the_sweep_header_names_its_step_budget_and_eta_range(snaps):
     col = csv_columns(file_bytes(snaps["sweep"], "sweep", "csv"))
     etas = col["eta"][np.isfinite(col["eta"])]
     assert etas.min() >= 0.3 and etas.max() <= 0.85
+    # the file's title names the range swept, not the sidebar's one η
+    assert "24 step sizes η from 0.3 to 0.85" in snaps["sweep"].headline("sweep")
+    assert "η = 0.6" in snaps["sweep"].headline("trajectory")
 
 
 def test_the_phase_plane_csv_is_the_oscillation_layer(snaps):
