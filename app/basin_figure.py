@@ -7,10 +7,14 @@ model (one parameter) gets a strip instead: the final value against the start x�
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColorBar, ColumnDataSource, Label, LinearColorMapper, Range1d, Span
+from bokeh.models import (ColorBar, ColumnDataSource, HoverTool, Label, LinearColorMapper,
+                          Range1d, Span)
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
+import dynamics
+
+from . import basin
 from .figures import _style
 
 MAP_SIZE = 600       # px: the map's frame is square-ish and fits a 1024×768 window
@@ -18,6 +22,7 @@ PROGRESS = dict(x=8, y=8, x_units="screen", y_units="screen", anchor="bottom_lef
                 text_font_size="15px", background_fill_color="white",
                 background_fill_alpha=0.9, border_line_color="#555555", padding=6)
 TOOLS = "box_zoom,wheel_zoom,pan,reset,save"
+BAR_TITLE = {"sharpness": "S", "loss": "log₁₀ L", "settled": "step"}   # the colour bar's
 
 
 class BasinFigures:
@@ -33,7 +38,9 @@ class BasinFigures:
                      active_scroll="wheel_zoom", active_drag="box_zoom",
                      title="final sharpness S", x_axis_label="start x₀",
                      y_axis_label="start y₀")
-        fig.image_rgba("image", "x", "y", "dw", "dh", source=self.image, level="image")
+        cells = fig.image_rgba("image", "x", "y", "dw", "dh", source=self.image, level="image")
+        fig.add_tools(HoverTool(renderers=[cells], tooltips=[
+            ("start", "($x{0.000}, $y{0.000})"), ("value", "@value{0.0000}")]))
         fig.scatter("x", "y", source=self.start, size=18, marker="circle_cross",
                     fill_color="white", line_color="black", line_width=2, name="basin_marker")
         self.progress = Label(text="", visible=False, name="basin_progress", **PROGRESS)
@@ -51,7 +58,9 @@ class BasinFigures:
                        active_scroll="wheel_zoom", active_drag="box_zoom",
                        title="final sharpness S", x_axis_label="start x₀",
                        y_axis_label="final sharpness S")
-        strip.scatter("x", "y", source=self.points, size=6, color="color")
+        dots = strip.scatter("x", "y", source=self.points, size=6, color="color")
+        strip.add_tools(HoverTool(renderers=[dots], tooltips=[
+            ("start x₀", "@x{0.0000}"), ("value", "@value{0.0000}")]))
         self.threshold = Span(location=np.nan, dimension="width", line_color="black",
                               line_dash="dashed", line_width=1.5, name="basin_threshold")
         self.start_line = Span(location=np.nan, dimension="height", line_color="black",
@@ -64,6 +73,43 @@ class BasinFigures:
         _style(strip)
         strip.visible = False
         self.strip = strip
+
+
+def paint(figs: BasinFigures, spec: basin.BasinSpec, result: dict, colour: str) -> None:
+    """Fill ``figs`` with the map ``result`` of ``spec`` coloured by ``colour`` (the page's
+    picture and the HTML export's): viridis over ``basin.colour_range``, diverged cells grey,
+    edge cells (T − BAND < S < T) vermillion; a 1-D model's strip with its threshold line."""
+    t = basin.threshold(spec)
+    edge = basin.edge_mask(result, t)
+    values = basin.colour_values(result, colour)
+    low, high = basin.colour_range(values, colour, spec.steps)
+    set_if_changed(figs.mapper, low=low, high=high)
+    set_if_changed(figs.bar, title=BAR_TITLE[colour])
+    rule = dynamics.OPTIMIZERS[spec.optimizer].title
+    heading = f"{basin.COLOURS[colour]}: {rule}, η = {spec.eta:g}, ≤ {spec.steps:,} steps"
+    (xl, xh), *rest = spec.window
+    if rest:
+        (yl, yh), = rest
+        dx, dy = (xh - xl) / max(spec.res - 1, 1), (yh - yl) / max(spec.res - 1, 1)
+        packed = basin.paint(values, edge, low, high, Viridis256)
+        figs.image.data = {"image": [basin.image_bytes(packed)],
+                           "value": [values.astype(np.float32)],
+                           "x": [xl - dx / 2], "y": [yl - dy / 2],
+                           "dw": [xh - xl + dx], "dh": [yh - yl + dy]}
+        set_if_changed(figs.map.title, text=heading)
+    else:
+        xs = basin.axis(xl, xh, spec.res)
+        row = values[0]
+        bottom = low if np.isfinite(low) else 0.0
+        colours = basin.paint(row, edge[0], low, high, Viridis256)
+        figs.points.data = {"x": xs, "y": np.where(np.isfinite(row), row, bottom),
+                            "value": row.astype(np.float32),
+                            "color": ["#%06x" % (int(c) >> 8) for c in colours]}
+        set_if_changed(figs.strip.title, text=heading)
+        set_if_changed(figs.strip.yaxis[0], axis_label=basin.COLOURS[colour])
+        pad = 0.05 * (high - low)
+        set_if_changed(figs.strip.y_range, start=low - pad, end=high + pad)
+        figs.threshold.location = t if (t is not None and colour == "sharpness") else np.nan
 
 
 def set_if_changed(model, **values) -> None:

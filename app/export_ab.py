@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ab_layers
+from . import ab_layers, figures_ab
 from . import ab_plane as ab
-from .export_figures import Export, ExportError, Snapshot, Table
+from .export_figures import Export, ExportError, Snapshot, Table, fresh
 from .figures import GREEN, PURPLE
 from .figures_ab import EVEN, ODD
 
@@ -114,5 +114,35 @@ def draw_map(snap: Snapshot, ax, look) -> None:
     ax.legend(loc="best", fontsize="small", framealpha=0.8)
 
 
-AB_PLANE = Export("ab", "(a, b) plane", ab_data, draw_plane)
-AB_MAP = Export("ab", "Two-step map", map_data, draw_map)
+def words(snap: Snapshot) -> str:
+    """The page's two lines under its title: what is plotted, where the run ends (HTML)."""
+    from html import escape
+    p, r = path(snap), snap.result
+    n = len(r.traj.loss)
+    lines = [ab_layers.formula_line(p),
+             ab_layers.summary(p, float(r.traj.sharpness[-1]), 2.0 / p.eta, n - 1,
+                               r.traj.diverged_at)]
+    return "<br>".join(escape(line) for line in lines)
+
+
+def bokeh_figures(snap: Snapshot) -> dict:
+    """The page's two figures (figures_ab), sharing their sources, filled by
+    figures_ab.fill; one pair per HTML file (``fresh``)."""
+    def build():
+        p = path(snap)
+        src = figures_ab.sources()
+        plane, diagram = figures_ab.plane_figure(src), figures_ab.diagram_figure(src)
+        figures_ab.fill(src, plane, diagram, p)
+        figures_ab.show_legends(figures_ab.legend_items(plane, diagram))
+        if p.degree != 4:   # the page says why in words, in place of the diagram
+            from bokeh.models import Div
+            diagram = Div(text=f"<p style='font-size:15px;max-width:520px'>{NO_DIAGRAM}</p>",
+                          name="ab_no_diagram")
+        return {"ab_plane": plane, "ab_map": diagram}
+    return fresh(snap, "ab.figures", build)
+
+
+AB_PLANE = Export("ab", "(a, b) plane", ab_data, draw_plane,
+                  lambda snap: bokeh_figures(snap)["ab_plane"], words=words)
+AB_MAP = Export("ab", "Two-step map", map_data, draw_map,
+                lambda snap: bokeh_figures(snap)["ab_map"], words=words)

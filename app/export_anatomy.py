@@ -1,18 +1,24 @@
-"""The oscillation and distance views' figures for export: ``swing`` and ``distance``.
+"""The oscillation and distance views' figures for export: ``swing``, ``phase_plane``, and
+``distance``.
 
-Both read one run with its two flows, app.anatomy.anatomy(state.spec()) (the pages' cache),
-once per snapshot. ``swing`` is the oscillation page's left column: x = ⟨q₁, θₖ − θ̄ₖ⟩
-(vermillion) and ‖the rest‖ (blue, dashed) against step k, over the sharpness S(θₖ) (faint
+All read one run with its two flows, app.anatomy.anatomy(state.spec()) (the pages' cache),
+once per snapshot. ``phase_plane`` is Damian et al.'s (x, y) of every iterate, coloured by
+step (the oscillation page's right-hand plot). ``swing`` is its left column:
+x = ⟨q₁, θₖ − θ̄ₖ⟩ (vermillion) and ‖the rest‖ (blue, dashed) against step k, over the sharpness S(θₖ) (faint
 green), S at the two-step mean (green) and the threshold (black, dashed); the first step with
 S ≥ threshold dotted orange. ``distance`` is ‖θₖ − θ_GF(tₖ)‖ and ‖θₖ − θ_CF(tₖ)‖ against
 t = Σ η on a log axis, their two-step averages dotted (app.oscillation, app.distance).
 """
 from __future__ import annotations
 
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+
 from . import distance as dist
 from . import oscillation as osc
 from .anatomy import anatomy
-from .export_figures import Export, ExportError, Snapshot, Table
+from .fit import robust_range
+from .export_figures import Export, ExportError, Snapshot, Table, fresh
 from .figures import BLUE, CENTRAL_FLOW, GREEN, ORANGE, SKY, VERMILLION
 from .rules import compact_formula
 
@@ -46,6 +52,15 @@ def swing_data(snap: Snapshot) -> Table:
     tab.add("sharpness", o.sharpness, "[1/η] S(θₖ), what the rule is held to")
     tab.add("mean_sharpness", o.mean_sharpness, "[1/η] the same at the two-step mean")
     tab.add("threshold", o.threshold, "[1/η] the rule's threshold at step k")
+    return tab
+
+
+def phase_data(snap: Snapshot) -> Table:
+    o = oscillation_of(snap)
+    tab = Table({})
+    tab.add("step", o.step, "[count] the step k (the plot's colour)")
+    tab.add("x", o.x, f"[θ] x = ⟨q₁, θₖ − θ̄ₖ⟩, θ̄ the {o.centre} (horizontal)")
+    tab.add("y", o.y, "[1/η] y = ∇S⊥(θ̄)·(θₖ − θ̄ₖ), ∇S⊥ = ∇S − ⟨∇S, q₁⟩q₁ (vertical)")
     return tab
 
 
@@ -86,6 +101,26 @@ def draw_swing(snap: Snapshot, ax, look) -> None:
         a.legend(loc="upper right", fontsize="small", framealpha=0.7)
 
 
+def draw_phase(snap: Snapshot, ax, look) -> None:
+    """Damian et al.'s phase plane: (x, y) of every iterate coloured by step (viridis), the
+    axes fitted to most of the run as on the page (robust_range)."""
+    from .export_basin import VIRIDIS
+    o = oscillation_of(snap)
+    norm = Normalize(0, max(len(o.step) - 1, 1))
+    ax.scatter(o.x, o.y, c=o.step, cmap=VIRIDIS, norm=norm, s=(4 * PT) ** 2,
+               edgecolors="none", gid="phase_points")
+    for axis, values in (("x", o.x), ("y", o.y)):
+        rng = robust_range(values, extra=[0.0])
+        getattr(ax, f"set_{axis}lim")(rng.lo, rng.hi)
+    ax.axhline(0, color=look.grid, lw=1, zorder=0)
+    ax.axvline(0, color=look.grid, lw=1, zorder=0)
+    ax.set_xlabel("x = ⟨q₁, θ − θ̄⟩")
+    ax.set_ylabel("y = ∇S⊥·(θ − θ̄)")
+    ax.set_title("Self-stabilization: x against y", fontsize="medium")
+    bar = ax.figure.colorbar(ScalarMappable(norm, VIRIDIS), ax=ax, pad=0.01, fraction=0.05)
+    bar.set_label("step k")
+
+
 def _split(ax):
     """The figure's one Axes made two stacked ones sharing step (swing over sharpness)."""
     spec = ax.get_subplotspec()
@@ -121,5 +156,46 @@ def draw_distance(snap: Snapshot, ax, look) -> None:
     ax.legend(loc="center right", fontsize="small", framealpha=0.7)
 
 
-SWING = Export("oscillation", "Swing along q₁", swing_data, draw_swing)
-DISTANCE = Export("distance", "Distance from the flows", distance_data, draw_distance)
+def oscillation_words(snap: Snapshot) -> str:
+    from html import escape
+    return escape(osc.words(oscillation_of(snap), _anatomy(snap))[0])
+
+
+def distance_words(snap: Snapshot) -> str:
+    from html import escape
+    return escape(dist.words(distance_of(snap), _anatomy(snap))[0])
+
+
+def oscillation_figures(snap: Snapshot):
+    """The page's three figures (anatomy_figures.OscillationFigures) filled with the run."""
+    def build():
+        from .anatomy_figures import OscillationFigures
+        figs = OscillationFigures()
+        figs.fill(oscillation_of(snap), snap.state.optimizer)
+        return figs
+    return fresh(snap, "oscillation.figures", build)
+
+
+def bokeh_swing(snap: Snapshot):
+    from bokeh.layouts import column
+    figs = oscillation_figures(snap).figures
+    return column(figs["swing"], figs["sharpness"], sizing_mode="stretch_width")
+
+
+def bokeh_phase(snap: Snapshot):
+    return oscillation_figures(snap).figures["phase"]
+
+
+def bokeh_distance(snap: Snapshot):
+    from .anatomy_figures import DistanceFigure
+    fig = DistanceFigure()
+    fig.fill(distance_of(snap))
+    return fig.figure
+
+
+SWING = Export("oscillation", "Swing along q₁", swing_data, draw_swing, bokeh_swing,
+               words=oscillation_words)
+PHASE = Export("oscillation", "Phase plane (x, y)", phase_data, draw_phase, bokeh_phase,
+               words=oscillation_words)
+DISTANCE = Export("distance", "Distance from the flows", distance_data, draw_distance,
+                  bokeh_distance, words=distance_words)

@@ -18,10 +18,10 @@ from matplotlib.transforms import offset_copy
 import dynamics
 
 from . import basin
+from .basin_figure import BAR_TITLE, BasinFigures, paint
 from .export_figures import Export, ExportError, Snapshot, Table
 
 VIRIDIS = ListedColormap(list(Viridis256))
-BAR_TITLE = {"sharpness": "S", "loss": "log₁₀ L", "settled": "step"}   # the page's bar
 PT = 0.75
 
 
@@ -40,6 +40,21 @@ def computed(snap: Snapshot) -> tuple[basin.BasinSpec, dict]:
         spec = basin_spec(snap.state)
         return spec, basin.join([basin.compute(spec, b) for b in basin.bands(spec)])
     return snap.memo("basin.map", compute)
+
+
+def header(snap: Snapshot) -> dict[str, str]:
+    """The CSV header's lines of the map: its step budget and its grid."""
+    spec, _ = computed(snap)
+    (xl, xh), *rest = spec.window
+    grid = (f"{spec.res} × {spec.res} starts over x₀ ∈ [{xl:g}, {xh:g}], "
+            f"y₀ ∈ [{rest[0][0]:g}, {rest[0][1]:g}]" if rest else
+            f"{spec.res} starts over x₀ ∈ [{xl:g}, {xh:g}]")
+    plane = (" (xyzw: z₀ = x₀, w₀ = y₀)" if snap.state.model == "xyzw" else "")
+    return {"start": f"every cell of the grid{plane}; the marked start is "
+                     f"{snap.start_text()}",
+            "steps": f"{spec.steps} per start at most (a cell stops early once a step "
+                     "hardly moves θ, or once it diverges)",
+            "grid": grid + f"; colour: {basin.COLOURS[snap.state.basin_colour]}"}
 
 
 def heading(spec: basin.BasinSpec, colour: str) -> str:
@@ -125,4 +140,31 @@ def _rgb(hex_colour: str) -> tuple[float, float, float]:
     return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
 
 
-BASIN = Export("basin", "Basin map", basin_data, draw_basin)
+def words(snap: Snapshot) -> str:
+    """The page's caption of this map (HTML); what only the live page does left out."""
+    from .basin_words import caption
+    spec, result = computed(snap)
+    lines = caption(spec, result, basin.threshold(spec), snap.state.basin_colour).split("<br>")
+    start = (snap.state.x0, snap.state.y0)[:len(spec.window)]
+    inside = all(lo <= v <= hi for v, (lo, hi) in zip(start, spec.window))
+    mark = [f"◎ the current start {snap.start_text()}."] if inside else []
+    return "<br>".join([line for line in lines if not line.startswith("◎")] + mark)
+
+
+def bokeh_basin(snap: Snapshot):
+    """The page's map (or 1-D strip), painted by basin_figure.paint, its start marked."""
+    spec, result = computed(snap)
+    figs = BasinFigures()
+    paint(figs, spec, result, snap.state.basin_colour)
+    figs.start.data = {"x": [snap.state.x0], "y": [snap.state.y0]}
+    figs.start_line.location = snap.state.x0
+    two_d = len(spec.window) > 1
+    fig = figs.map if two_d else figs.strip
+    fig.visible = True
+    ranges = [fig.x_range] + ([fig.y_range] if two_d else [])
+    for r, (lo, hi) in zip(ranges, spec.window):
+        r.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
+    return fig
+
+
+BASIN = Export("basin", "Basin map", basin_data, draw_basin, bokeh_basin, header, words)

@@ -6,7 +6,12 @@ frozen state, its run computed once)::
 
     data(snap) -> Table                 the columns behind the plot (float64, the page's numbers)
     draw(snap, ax, theme) -> None       the plot on a Matplotlib Axes, styled like the page
-    bokeh(snap) -> bokeh LayoutDOM      optional: the page's own Bokeh figure (standalone HTML)
+    bokeh(snap) -> bokeh LayoutDOM      the page's own Bokeh figure (standalone HTML), new
+                                        models each call, built with no document or session
+    header(snap) -> {key: text}         optional: the CSV header's lines of this view that
+                                        replace (or add to) Snapshot.describe's, by key
+    words(snap) -> html                 optional: the page's caption for this run, under the
+                                        HTML file's title (default: the run's verdict)
 
 **Registering a view's figures** (one entry each, imported only when asked for)::
 
@@ -43,6 +48,7 @@ EXPORTS: dict[str, str] = {
     "ab_plane": "app.export_ab:AB_PLANE",
     "ab_map": "app.export_ab:AB_MAP",
     "swing": "app.export_anatomy:SWING",
+    "phase_plane": "app.export_anatomy:PHASE",
     "distance": "app.export_anatomy:DISTANCE",
 }
 # page -> its figures on one sheet, as a Matplotlib mosaic (default: its figures in a row)
@@ -51,9 +57,27 @@ PAGE_LAYOUTS: dict[str, list[list[str]]] = {
     "basin": [["basin"]],
     "sweep": [["sweep"]],
     "ab": [["ab_plane", "ab_map"]],
-    "oscillation": [["swing"]],
+    "oscillation": [["swing", "phase_plane"]],
     "distance": [["distance"]],
 }
+
+
+def fresh(snap: "Snapshot", key, build: Callable):
+    """Bokeh models shared by a view's figures, built once per HTML file: kept in the
+    snapshot until :func:`app.export_html.standalone_html` has put them in their document,
+    then forgotten (a model belongs to one document; the next file builds new ones)."""
+    return snap.memo(("bokeh", key), build)
+
+
+def view_header(snap: "Snapshot", view: str | None) -> dict[str, str]:
+    """The CSV header lines of ``view``'s figures (their :attr:`Export.header`), merged."""
+    extra: dict[str, str] = {}
+    if view is None:
+        return extra
+    for name in dict.fromkeys(n for row in layout(view) for n in row):
+        if get(name).header is not None:
+            extra.update(get(name).header(snap))
+    return extra
 
 
 class ExportError(ValueError):
@@ -82,6 +106,8 @@ class Export:
     data: Callable
     draw: Callable
     bokeh: Callable | None = None
+    header: Callable | None = None
+    words: Callable | None = None
 
 
 def get(name: str) -> Export:
@@ -194,26 +220,34 @@ class Snapshot:
         names = HYPER_NAMES.get(self.state.optimizer, ())
         return ", ".join(f"{SYMBOLS[n]} = {getattr(self.state, n):g}" for n in names)
 
-    def headline(self) -> str:
-        """One line naming the run: rule, model, step size, hyperparameters."""
+    def headline(self, view: str | None = None) -> str:
+        """One line naming the run: rule, model, step size (a sweep's: its η range),
+        hyperparameters."""
         hyper = self.hyper_text()
         model = self.state.model_object()
-        return (f"{self.rule_title()} · {model.title} · {self.eta_text()}"
+        eta = view_header(self, view).get("step size", self.eta_text()).split(" (")[0]
+        return (f"{self.rule_title()} · {model.title} · {eta}"
                 + (f", {hyper}" if hyper else ""))
 
-    def describe(self) -> list[str]:
-        """The header of a CSV: what ran, from where, for how long, and the link."""
+    def describe(self, extra: dict[str, str] | None = None) -> list[str]:
+        """The header of a CSV: what ran, from where, for how long, and the link.
+
+        ``extra`` (key -> text, a view's :attr:`Export.header`) replaces the line of that key
+        ("steps", "start", "step size", …) or adds one before the preset and the link.
+        """
         s = self.state
         model = s.model_object()
-        lines = [f"model: {s.model} — {model.title}; {model.formula}",
-                 f"optimizer: {s.optimizer} — {self.rule_title()}"
+        lines = {"model": f"{s.model} — {model.title}; {model.formula}",
+                 "optimizer": f"{s.optimizer} — {self.rule_title()}"
                  + (f" ({self.hyper_text()})" if self.hyper_text() else ""),
-                 f"step size: {self.eta_text()}", f"start: {self.start_text()}",
-                 f"steps: {s.steps}" + (f"; SGD seed {s.seed}" if s.optimizer == "sgd" else "")]
+                 "step size": self.eta_text(), "start": self.start_text(),
+                 "steps": f"{s.steps}" + (f"; SGD seed {s.seed}" if s.optimizer == "sgd"
+                                          else "")}
+        lines.update(extra or {})
         if self.preset:
-            lines.append(f"preset: {self.preset} — {PRESETS[self.preset].title}")
-        lines.append("link query: " + "&".join(f"{k}={v}" for k, v in s.query().items()))
-        return lines
+            lines["preset"] = f"{self.preset} — {PRESETS[self.preset].title}"
+        lines["link query"] = "&".join(f"{k}={v}" for k, v in s.query().items())
+        return [f"{key}: {text}" for key, text in lines.items()]
 
     def slug(self, view: str) -> str:
         """A file name stem naming model, η and view: 'eos_xyzw_eta0.2_landscape'."""

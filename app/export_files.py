@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .export_figures import EXPORTS, ExportError, Snapshot, get, layout
+from .export_figures import EXPORTS, ExportError, Snapshot, get, layout, view_header
 from .presets import PRESETS
 
 FORMATS = ("png", "svg", "pdf", "csv", "html")
@@ -98,7 +98,7 @@ def title(snap: Snapshot, view: str, width: float = PAGE_SIZE[0]) -> str:
     first = " — ".join(w for w in (PRESETS[snap.preset].title if snap.preset else "",
                                    get(view).title if view in EXPORTS else "") if w)
     chars = max(30, int(width * 72 / (0.55 * RC["figure.titlesize"])))
-    run = textwrap.fill(snap.headline(), chars)
+    run = textwrap.fill(snap.headline(view), chars)
     return f"{first}\n{run}" if first else run
 
 
@@ -143,7 +143,8 @@ def csv_text(snap: Snapshot, view: str) -> str:
     longest is left empty below its end.
     """
     tab = table(snap, view)
-    head = [f"# EoS Explorer — {view}"] + [f"# {line}" for line in snap.describe()]
+    head = [f"# EoS Explorer — {view}"] + [f"# {line}" for line in
+                                            snap.describe(view_header(snap, view))]
     head += [f"# column {name} {unit}" for name, unit in tab.units.items()]
     names = list(tab.columns)
     n = max((len(v) for v in tab.columns.values()), default=0)

@@ -17,7 +17,7 @@ from bokeh.layouts import column, row
 from bokeh.models import Legend
 from bokeh.resources import Resources
 
-from .export_figures import ExportError, Snapshot, get, layout
+from .export_figures import ExportError, Snapshot, get, layout, view_header
 from .pages import PAGES
 
 
@@ -57,47 +57,81 @@ def dashboard_figures(snap: Snapshot) -> dict:
     return snap.memo("trajectory.dashboard", compute)
 
 
-def _header(snap: Snapshot, view: str) -> str:
+def _words(snap: Snapshot, names: list[str]) -> list[str]:
+    """The pages' captions of ``names`` (HTML), else the run's verdict."""
+    out = []
+    for name in names:
+        words = get(name).words
+        if words is not None:
+            text = words(snap)
+            if text and text not in out:
+                out.append(text)
+    if not out:
+        try:
+            out.append(f"<b>{escape(snap.result.verdict)}</b>")
+        except ExportError:
+            pass
+    return out
+
+
+def _header(snap: Snapshot, view: str, names: list[str]) -> str:
     state = snap.state
-    page = PAGES.get(view)
-    lines = [f"<h2 style='margin:4px 0'>{escape(snap.headline())}</h2>"]
+    page = PAGES.get(view) or PAGES.get(get(view).page if view in names else "")
+    lines = [f"<h2 style='margin:4px 0'>{escape(snap.headline(view))}</h2>"]
     if page is not None:
         lines.append(f"<p style='margin:2px 0'>{escape(page.caption)}</p>")
-    try:
-        lines.append(f"<p style='margin:2px 0'><b>{escape(snap.result.verdict)}</b></p>")
-    except ExportError:
-        pass
+    lines += [f"<p style='margin:4px 0;max-width:1100px'>{w}</p>" for w in _words(snap, names)]
+    extra = view_header(snap, view)
+    start = extra.get("start", snap.start_text())
+    steps = extra.get("steps", f"{state.steps}")
     query = "&amp;".join(f"{k}={escape(v)}" for k, v in state.query().items())
-    lines.append(f"<p style='margin:2px 0;color:#555;font-size:13px'>start "
-                 f"{escape(snap.start_text())}, {state.steps} steps · link query: "
-                 f"<code>?{query}</code></p>")
+    lines.append(f"<p style='margin:2px 0;color:#555;font-size:13px'>start: {escape(start)}"
+                 f" · steps: {escape(steps)}<br>link query: <code style='word-break:break-all'>"
+                 f"?{query}</code></p>")
     return ("<header style='font-family:sans-serif;padding:6px 12px'>" + "".join(lines)
             + "</header>")
+
+
+def _arranged(view: str, mosaic: list[list[str]], figures: dict):
+    """The figures as the page arranges them: the trajectory's landscape beside its two
+    curves; else each row of the view's mosaic side by side, the rows stacked."""
+    if view == "trajectory":
+        return row(figures["landscape"], column(figures["loss"], figures["sharpness"],
+                                                sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width")
+    rows, placed = [], set()
+    for names in mosaic:
+        names = [n for n in dict.fromkeys(names) if n not in placed]
+        placed.update(names)
+        if names:
+            rows.append(figures[names[0]] if len(names) == 1 else
+                        row(*(figures[n] for n in names), sizing_mode="stretch_width"))
+    return rows[0] if len(rows) == 1 else column(*rows, sizing_mode="stretch_width")
 
 
 def standalone_html(snap: Snapshot, view: str) -> str:
     """``view`` (a figure or a page) as a complete HTML document that needs no network."""
     mosaic = layout(view)
+    names = list(dict.fromkeys(n for r in mosaic for n in r))
     figures = {}
-    for name in dict.fromkeys(n for r in mosaic for n in r):
-        export = get(name)
-        if export.bokeh is None:
-            raise ExportError(f"the figure {name!r} has no HTML export")
-        fig = export.bokeh(snap)
-        for legend in getattr(fig, "legend", []) or fig.select(type=Legend):
-            legend.click_policy = "none"   # hiding a glyph from the legend needs the server
-        figures[name] = fig
-    if view == "trajectory":   # the page's arrangement: landscape beside the two curves
-        body = row(figures["landscape"], column(figures["loss"], figures["sharpness"],
-                                                sizing_mode="stretch_width"),
-                   sizing_mode="stretch_width")
-    elif len(figures) == 1:
-        body = next(iter(figures.values()))
-    else:
-        body = column(*figures.values(), sizing_mode="stretch_width")
-    title = f"EoS Explorer — {view}: {snap.headline()}"
-    # a document of its own: Bokeh would otherwise copy callbacks from curdoc(), which in a
-    # server's worker thread may be another session's (closed) document
-    Document().add_root(body)
+    try:
+        for name in names:
+            export = get(name)
+            if export.bokeh is None:
+                raise ExportError(f"the figure {name!r} has no HTML export")
+            fig = export.bokeh(snap)
+            for legend in fig.select({"type": Legend}):
+                legend.click_policy = "none"   # hiding a glyph from the legend needs the server
+            figures[name] = fig
+        body = _arranged(view, mosaic, figures)
+        title = f"EoS Explorer — {view}: {snap.headline(view)}"
+        # a document of its own: Bokeh would otherwise copy callbacks from curdoc(), which in
+        # a server's worker thread may be another session's (closed) document
+        Document().add_root(body)
+    finally:   # the models shared by a view's figures belong to this file's document now
+        for key in [k for k in snap._memo if isinstance(k, tuple) and k[:1] == ("bokeh",)]:
+            del snap._memo[key]
     html = file_html(body, Inline(), title, theme=None, suppress_callback_warning=True)
-    return html.replace("<body>", "<body>\n" + _header(snap, view), 1)
+    # after the document's own <body> (Bokeh's inline code also says "<body>", earlier)
+    at = html.index("<body>", html.rindex("</head>")) + len("<body>")
+    return html[:at] + "\n" + _header(snap, view, names) + html[at:]

@@ -15,7 +15,7 @@ from matplotlib.patches import Patch
 from . import rules, sweep_plot
 from .export_figures import Export, ExportError, Snapshot, Table
 from .figures import BLUE, ORANGE, PURPLE, VERMILLION
-from .sweep_figure import DIVERGED_GREY
+from .sweep_figure import DIVERGED_GREY, fill, sweep_canvas
 
 PT = 0.75
 KINDS = ("converged", "cycle", "cloud")   # the layers of points, as the CSV's kind 0, 1, 2
@@ -94,4 +94,36 @@ def draw_sweep(snap: Snapshot, ax, look) -> None:
               mode="expand", ncol=3, frameon=False, borderaxespad=0, fontsize="small")
 
 
-SWEEP = Export("sweep", "Bifurcation diagram", sweep_data, draw_sweep)
+def header(snap: Snapshot) -> dict[str, str]:
+    """The CSV header's lines of the sweep: its η range, its step budget, K."""
+    spec, bif = computed(snap)
+    return {"step size": f"{len(bif.etas)} step sizes η from {spec.eta_from:g} to "
+                         f"{spec.eta_to:g} (the sidebar's η = {snap.state.eta:g} is the "
+                         "vertical line)",
+            "steps": f"{spec.steps} per η; plotted: the last K = {spec.keep} iterates"
+                     + (f"; SGD seed {spec.seed}" if snap.state.optimizer == "sgd" else ""),
+            "plotted": sweep_plot.quantity_label(bif.model, spec.optimizer,
+                                                 snap.state.sweep_quantity)}
+
+
+def words(snap: Snapshot) -> str:
+    """The page's caption of this sweep (HTML)."""
+    from html import escape
+    spec, bif = computed(snap)
+    start = ", ".join(f"{v:g}" for v in bif.model.project(np.asarray(spec.init)))
+    return (f"<b>{len(bif.etas)} runs from ({escape(start)}), {bif.steps:,} steps each; the "
+            f"last K = {bif.tail_params.shape[1]} iterates.</b> "
+            + escape(sweep_plot.caption(bif, spec.optimizer)))
+
+
+def bokeh_sweep(snap: Snapshot):
+    """The page's diagram (sweep_figure), its layers and window by sweep_figure.fill."""
+    spec, bif = computed(snap)
+    canvas = sweep_canvas()
+    canvas.figure.title.text = "Bifurcation diagram"   # a click sets η only on the page
+    fill(canvas, bif, spec.optimizer, snap.state.sweep_quantity)
+    canvas.push({"sweep_eta": snap.state.eta})
+    return canvas.figure
+
+
+SWEEP = Export("sweep", "Bifurcation diagram", sweep_data, draw_sweep, bokeh_sweep, header, words)

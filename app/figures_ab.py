@@ -6,9 +6,12 @@ cursor appear in both figures from one source each.
 """
 from __future__ import annotations
 
+import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, Label, Node, Range1d, Span
 from bokeh.plotting import figure
 
+from . import ab_layers
+from . import ab_plane as ab
 from .figures import BLUE, FONT, GREEN, MIN_WIDTH, ORANGE, PURPLE, TOOLS, _style
 from .replay import MARKER_FILL
 
@@ -111,3 +114,48 @@ def place(label, x: float, a_range, text: str) -> None:
     left = (x - lo) > 0.5 * (hi - lo)
     label.update(x=x, text=text, anchor="top_right" if left else "top_left",
                  x_offset=-4 if left else 4)
+
+
+def fill(src: dict, plane, diagram, path: ab.ABPath) -> None:
+    """Draw the run ``path`` into the two figures (the page's and the HTML export's): its
+    layers (``ab_layers.plane_layers``), the line a = −κ³/8 (a = 0) and, for degree 4, the
+    two-step map's diagram with a = 1/(8κ); each figure's window fitted to what it shows.
+    The cursor's source is left as it is."""
+    layers = ab_layers.plane_layers(path)
+    for name in ("ab_even", "ab_odd", "ab_last", "ab_parabola", "ab_ellipse"):
+        src[name].data = {c: np.asarray(v, dtype=float) for c, v in layers[name].items()}
+    edge = layers["ab_edge"]
+    plane.select_one({"name": "ab_edge"}).location = edge
+    window = ab_layers.window([layers["ab_even"], layers["ab_odd"]], [edge], [0.0])
+    set_ranges(plane, window)
+    place(plane.select_one({"name": "ab_edge_label"}), edge, window[0],
+          "a = −κ³/8" if path.degree == 4 else "a = 0 (EoS minimum)")
+    if path.degree != 4:
+        src["ab_bifurcation"].data = {"a": [], "b": []}
+        return
+    k = path.kappa
+    branches = ab.bifurcation(round(k, 12))
+    src["ab_bifurcation"].data = {"a": np.asarray(branches["a"]), "b": np.asarray(branches["b"])}
+    a_double = ab.period_doubling_a(k)
+    diagram.select_one({"name": "ab_doubling"}).location = a_double
+    a_lo, a_hi = ab.bifurcation_range(k)
+    window = ab_layers.window([layers["ab_even"], layers["ab_odd"], branches], [a_lo, a_hi],
+                              [0.0])
+    set_ranges(diagram, window)
+    place(diagram.select_one({"name": "ab_doubling_label"}), a_double, window[0],
+          f"period doubling a = 1/(8κ) = {a_double:.3g}")
+
+
+def set_ranges(fig, window) -> None:
+    (a_lo, a_hi), (b_lo, b_hi) = window
+    fig.x_range.update(start=a_lo, end=a_hi, reset_start=a_lo, reset_end=a_hi)
+    fig.y_range.update(start=b_lo, end=b_hi, reset_start=b_lo, reset_end=b_hi)
+
+
+def show_legends(items: dict[str, list]) -> None:
+    """Each legend entry shown only while its layer has points (``legend_items``)."""
+    for entries in items.values():
+        shown = len(entries[0].renderers[0].data_source.data.get("a", [])) > 0
+        for item in entries:
+            if item.visible != shown:
+                item.visible = shown

@@ -10,6 +10,7 @@ from bokeh.core.properties import value
 from bokeh.models import HoverTool, Range1d, Span
 from bokeh.plotting import figure
 
+from . import rules, sweep_plot
 from .canvas import Canvas
 from .figures import (BLUE, MIN_WIDTH, ORANGE, PURPLE, TOOLS, VERMILLION, _empty, _legend,
                       _span_stand_in, _stand_in, _style)
@@ -80,3 +81,17 @@ def set_labels(canvas: Canvas, y_label: str, threshold_label: str) -> None:
         fig.yaxis[0].axis_label = y_label
     if canvas.threshold_legend.label != value(threshold_label):
         canvas.threshold_legend.label = value(threshold_label)
+
+
+def fill(canvas: Canvas, bif, optimizer, quantity: str) -> None:
+    """Draw the Bifurcation ``bif`` of ``optimizer`` (name or rule) showing ``quantity``: its
+    layers, the window over its η range and the value range, the axis and threshold labels
+    (the page's picture and the HTML export's)."""
+    data = sweep_plot.diagram_data(bif, quantity)
+    y_range = data.pop("y_range")
+    lo, hi = float(bif.etas.min()), float(bif.etas.max())
+    pad = 0.01 * (hi - lo)
+    canvas.push(data)
+    set_ranges(canvas, (lo - pad, hi + pad), y_range)
+    set_labels(canvas, sweep_plot.quantity_label(bif.model, optimizer, quantity),
+               f"threshold {rules.compact_formula(optimizer)}")

@@ -146,16 +146,8 @@ class ABView(Viewer):
                 return
             self._say("")
             self._path = path
-            layers = ab_layers.plane_layers(path)
-            k = path.kappa
-            self._push(layers)
-            self._show_diagram(path, layers)
-            self.edge.location = layers["ab_edge"]
-            extra_a = [layers["ab_edge"]]
-            window = ab_layers.window([layers["ab_even"], layers["ab_odd"]], extra_a, [0.0])
-            self._set_ranges(self.plane, window)
-            figures_ab.place(self.edge_label, layers["ab_edge"], window[0],
-                   "a = −κ³/8" if path.degree == 4 else "a = 0 (EoS minimum)")
+            figures_ab.fill(self.sources, self.plane, self.diagram, path)
+            self._show_diagram(path)
             n = len(path.a)
             self.slider.end = max(n - 1, 1)
             self._show_cursor()
@@ -163,24 +155,13 @@ class ABView(Viewer):
             self._show_legends()
 
     def _show_legends(self) -> None:
-        for label, items in self._legend_items.items():
-            renderer = items[0].renderers[0]
-            shown = len(renderer.data_source.data.get("a", [])) > 0
-            for item in items:
-                if item.visible != shown:
-                    item.visible = shown
+        figures_ab.show_legends(self._legend_items)
 
-    def _push(self, layers: dict) -> None:
-        for name in ("ab_even", "ab_odd", "ab_last", "ab_parabola", "ab_ellipse"):
-            self.sources[name].data = {c: np.asarray(v, dtype=float)
-                                       for c, v in layers[name].items()}
-
-    def _show_diagram(self, path: ab.ABPath, layers: dict) -> None:
+    def _show_diagram(self, path: ab.ABPath) -> None:
         degree4 = path.degree == 4
         self.diagram.visible = degree4
         self.degree2.visible = not degree4
         if not degree4:
-            self.sources["ab_bifurcation"].data = {"a": [], "b": []}
             self.degree2.object = (
                 "<b>Degree 2 has no bifurcation diagram to show.</b> Its two steps near the "
                 "EoS minimum are b'' ≈ b(1 + 4√2·aκ), a'' ≈ a − √2·κ³b²: no −b³ term holds b "
@@ -188,25 +169,6 @@ class ABView(Viewer):
                 "b² + 4a²/κ² = const while b is small) to a &lt; 0, a minimum flatter than "
                 "2/η. (Derived here from GD on ½(1 − xy)² the way Zhu et al. derive the "
                 "degree-4 map.)")
-            return
-        k = path.kappa
-        diagram = ab.bifurcation(round(k, 12))
-        self.sources["ab_bifurcation"].data = {"a": np.asarray(diagram["a"]),
-                                               "b": np.asarray(diagram["b"])}
-        a_double = ab.period_doubling_a(k)
-        self.doubling.location = a_double
-        a_lo, a_hi = ab.bifurcation_range(k)
-        window = ab_layers.window([layers["ab_even"], layers["ab_odd"], diagram],
-                                  [a_lo, a_hi], [0.0])
-        self._set_ranges(self.diagram, window)
-        figures_ab.place(self.doubling_label, a_double, window[0],
-               f"period doubling a = 1/(8κ) = {a_double:.3g}")
-
-    @staticmethod
-    def _set_ranges(fig, window) -> None:
-        (a_lo, a_hi), (b_lo, b_hi) = window
-        fig.x_range.update(start=a_lo, end=a_hi, reset_start=a_lo, reset_end=a_hi)
-        fig.y_range.update(start=b_lo, end=b_hi, reset_start=b_lo, reset_end=b_hi)
 
     def _words(self, result, path: ab.ABPath, eta: float) -> None:
         spec, traj = result.spec, result.traj

@@ -15,10 +15,11 @@ import asyncio
 from html import escape
 
 import panel as pn
-from bokeh.models import Div, Span
+from bokeh.models import Div
 from panel.viewable import Viewer
 
 from .anatomy import anatomy
+from .anatomy_figures import CURSOR_COLOUR, cursor_span  # noqa: F401 (the views' import)
 from .readout import BOX
 from .replay import label_step_slider
 from .state import ExplorerState
@@ -26,15 +27,7 @@ from .state import ExplorerState
 # the state's params that change the run (not its drawing: show_flow, x_axis, …)
 RUN_NAMES = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", "lam1", "lam2",
              "steps", "drop_step", "drop_eta", "seed", "beta", "beta1", "beta2", "eps"]
-CURSOR_COLOUR = "#333333"
 BUSY = "computing the central flow… (an ODE solve: a few seconds)"
-
-
-def cursor_span(fig, name: str) -> Span:
-    span = Span(dimension="height", location=None, line_color=CURSOR_COLOUR, line_width=2,
-                line_alpha=0.6, name=name)
-    fig.add_layout(span)
-    return span
 
 
 def words_html(sentence: str, level: str) -> str:

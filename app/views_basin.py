@@ -20,7 +20,7 @@ import dynamics
 
 from . import basin
 from .basin_words import caption
-from .basin_figure import BasinFigures, set_if_changed
+from .basin_figure import BasinFigures, paint, set_if_changed
 from .limits import MAX_STEPS
 from .map_jobs import MapChannel, Stage
 from .state import ExplorerState
@@ -188,40 +188,8 @@ class BasinView(Viewer):
     def _paint(self) -> None:
         spec, result = self._result
         colour = self.state.basin_colour
-        t = basin.threshold(spec)
-        edge = basin.edge_mask(result, t)
-        values = basin.colour_values(result, colour)
-        low, high = basin.colour_range(values, colour, spec.steps)
-        figs = self.figs
-        set_if_changed(figs.mapper, low=low, high=high)
-        title = {"sharpness": "S", "loss": "log₁₀ L", "settled": "step"}[colour]
-        set_if_changed(figs.bar, title=title)
-        rule = dynamics.OPTIMIZERS[spec.optimizer].title
-        heading = f"{basin.COLOURS[colour]}: {rule}, η = {spec.eta:g}, ≤ {spec.steps:,} steps"
-        (xl, xh), *rest = spec.window
-        if rest:
-            (yl, yh), = rest
-            dx, dy = (xh - xl) / max(spec.res - 1, 1), (yh - yl) / max(spec.res - 1, 1)
-            packed = basin.paint(values, edge, low, high, Viridis256)
-            figs.image.data = {"image": [basin.image_bytes(packed)],
-                               "value": [values.astype(np.float32)],
-                               "x": [xl - dx / 2], "y": [yl - dy / 2],
-                               "dw": [xh - xl + dx], "dh": [yh - yl + dy]}
-            set_if_changed(figs.map.title, text=heading)
-        else:
-            xs = basin.axis(xl, xh, spec.res)
-            row = values[0]
-            bottom = low if np.isfinite(low) else 0.0
-            colours = basin.paint(row, edge[0], low, high, Viridis256)
-            figs.points.data = {"x": xs, "y": np.where(np.isfinite(row), row, bottom),
-                                "value": row.astype(np.float32),
-                                "color": ["#%06x" % (int(c) >> 8) for c in colours]}
-            set_if_changed(figs.strip.title, text=heading)
-            set_if_changed(figs.strip.yaxis[0], axis_label=basin.COLOURS[colour])
-            pad = 0.05 * (high - low)
-            set_if_changed(figs.strip.y_range, start=low - pad, end=high + pad)
-            figs.threshold.location = t if (t is not None and colour == "sharpness") else np.nan
-        self.caption.object = caption(spec, result, t, colour)
+        paint(self.figs, spec, result, colour)
+        self.caption.object = caption(spec, result, basin.threshold(spec), colour)
 
     # --- window, zoom and start ----------------------------------------------------------
 

@@ -19,12 +19,12 @@ from panel.viewable import Viewer
 
 import dynamics
 
-from . import rules, sweep_plot
+from . import sweep_plot
 from .limits import snap
 from .map_jobs import MapChannel, Stage
 from .runs import FACTORIES
 from .state import ExplorerState
-from .sweep_figure import set_labels, set_ranges, sweep_canvas
+from .sweep_figure import fill, sweep_canvas
 from .views_controls import bind
 from .views_export import ExportBar
 
@@ -189,15 +189,8 @@ class SweepView(Viewer):
     def _draw(self) -> None:
         bif, quantity = self.result, self.state.sweep_quantity
         optimizer = self._spec.optimizer
-        data = sweep_plot.diagram_data(bif, quantity)
-        y_range = data.pop("y_range")
-        lo, hi = float(bif.etas.min()), float(bif.etas.max())
-        pad = 0.01 * (hi - lo)
         with pn.io.hold(self._doc):
-            self.canvas.push(data)
-            set_ranges(self.canvas, (lo - pad, hi + pad), y_range)
-            set_labels(self.canvas, sweep_plot.quantity_label(bif.model, optimizer, quantity),
-                       f"threshold {rules.compact_formula(optimizer)}")
+            fill(self.canvas, bif, optimizer, quantity)
             self.caption.object = self._caption(bif, optimizer)
 
     def _caption(self, bif, optimizer) -> str:

@@ -188,7 +188,7 @@ def swing():
     return Snapshot.from_query(SWING)
 
 
-@pytest.mark.parametrize("view", ["swing", "oscillation", "distance"])
+@pytest.mark.parametrize("view", ["swing", "phase_plane", "oscillation", "distance"])
 def test_anatomy_files_have_the_asked_size(swing, view):
     sizes_are_asked(swing, view)
 
@@ -223,7 +223,8 @@ def test_distance_csv_is_the_distance_from_each_flow(swing):
 
 @pytest.mark.parametrize("page, figures", [("basin", []), ("sweep", []),
                                            ("ab", ["ab_plane", "ab_map"]),
-                                           ("oscillation", ["swing"]), ("distance", [])])
+                                           ("oscillation", ["swing", "phase_plane"]),
+                                           ("distance", [])])
 def test_each_new_page_has_its_export_row(page, figures):
     """Built as the app builds it (no server; another view shown, so nothing is computed)."""
     from app.pages import PAGES
@@ -236,8 +237,8 @@ def test_each_new_page_has_its_export_row(page, figures):
     assert len(which) == 1 and which[0].value == page
     assert sorted(which[0].options.values()) == sorted([page] + figures)
     downloads = {w.label: w for w in layout.select(pn.widgets.FileDownload)}
-    assert {"PNG", "SVG", "PDF", "CSV"} <= set(downloads)
-    assert not downloads["HTML"].visible   # these figures have no Bokeh export yet
+    assert {"PNG", "SVG", "PDF", "CSV", "HTML"} <= set(downloads)
+    assert downloads["HTML"].visible   # every figure of the page has its Bokeh builder
 
 
 @pytest.mark.parametrize("fixture, view, gids", [
@@ -246,6 +247,7 @@ def test_each_new_page_has_its_export_row(page, figures):
     ("zhu_ab", "ab_plane", ["parabola", "edge", "ab_even", "ab_odd", "last"]),
     ("zhu_ab", "ab_map", ["ab_bifurcation", "doubling"]),
     ("swing", "swing", ["swing_x", "swing_rest", "sharpness", "mean_sharpness", "threshold"]),
+    ("swing", "phase_plane", ["phase_points"]),
     ("swing", "distance", ["gf", "cf", "mean_gf", "mean_cf", "edge"]),
 ])
 def test_each_svg_holds_the_pages_layers(request, fixture, view, gids):
