@@ -123,3 +123,27 @@ def test_cli(tmp_path):
             failures.append(f"{case.given}: status {proc.returncode}, stderr {proc.stderr!r}")
     assert not failures, "\n".join(failures)
     assert not list(tmp_path.iterdir())   # no file written for a refused export
+
+
+def test_a_page_closed_mid_write_is_one_line_not_a_traceback(caplog):
+    """The server's loop logs a write to a closed page as a line; other errors as before."""
+    import asyncio
+    import logging
+
+    from tornado.websocket import WebSocketClosedError
+
+    from app import closed_sockets
+
+    async def main():
+        closed_sockets.install()
+        closed_sockets.install()   # once only
+        loop = asyncio.get_running_loop()
+        loop.call_exception_handler({"message": "Task exception was never retrieved",
+                                     "exception": WebSocketClosedError()})
+        loop.call_exception_handler({"message": "something else broke",
+                                     "exception": ValueError("boom")})
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(main())
+    assert caplog.text.count("A page closed while a message to it was being written") == 1
+    assert "something else broke" in caplog.text and "boom" in caplog.text
