@@ -38,7 +38,11 @@ def counted_server(tmp_path_factory):
          "--port", str(port), "--address", "127.0.0.1",
          f"--allow-websocket-origin=127.0.0.1:{port}",
          "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        # a script's sys.path starts at tests/: without this, `import app` finds an installed
+        # copy (an editable install of another checkout), not the code under test
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
     url = f"http://127.0.0.1:{port}/main"
     deadline = time.time() + 300   # the first page compiles its run (slow on a busy machine)
     while True:
