@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+from .compare import decode
 from .export_figures import ExportError, Snapshot, view_names
 from .export_files import FORMATS, THEMES, file_bytes
 from .presets import PRESETS
@@ -50,7 +51,11 @@ def snapshot(args) -> Snapshot:
                               f"{', '.join(PRESETS)}")
         return Snapshot.from_preset(args.preset)
     pairs = parse_qsl(args.query.lstrip("?"), keep_blank_values=True)
-    return Snapshot.from_query(dict(pairs))
+    snap = Snapshot.from_query(dict(pairs))
+    _, left_out = decode(snap.state.compare, snap.state.model)
+    if left_out:   # the page shows the others and says so; a file must not drop a run
+        raise ExportError(left_out[0])
+    return snap
 
 
 def export(argv: list[str] | None = None) -> Path:

@@ -74,6 +74,14 @@ def _text(value, p: param.Parameter) -> str:
     return str(value)
 
 
+def _for_model(p: param.Parameter) -> str:
+    """' for the model …' when the choices depend on it (the optimizers)."""
+    owner = getattr(p, "owner", None)
+    if p.name == "optimizer" and owner is not None and hasattr(owner, "model"):
+        return f" for the model {owner.model!r}"
+    return ""
+
+
 def _parse(p: param.Parameter, raw):
     """A query string value -> the parameter's type (ValueError with a reason if not)."""
     blank = raw is None or (isinstance(raw, str) and not raw.strip())
@@ -83,7 +91,8 @@ def _parse(p: param.Parameter, raw):
     if isinstance(p, param.Selector):
         value = str(text)
         if value not in p.objects:
-            raise ValueError("it is not one of the choices")
+            choices = ", ".join(str(o) for o in p.objects if str(o))
+            raise ValueError(f"it is not one of the choices{_for_model(p)}: {choices}")
         return value
     if isinstance(p, param.String):   # compare: parsed (strictly) by app/compare.py
         return str(text)

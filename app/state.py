@@ -248,7 +248,8 @@ class ExplorerState(param.Parameterized):
             from .basin import parse_window
             parse_window(value, self.model_object())
         if isinstance(p, param.Number) and not isinstance(p, param.Integer):
-            value = snap(value, p.step)
+            snapped = snap(value, p.step)   # (a tiny η = 1e-9 is not rounded to 0)
+            value = snapped if bounds is None or name not in OPEN_BELOW or snapped > lo else value
         return value
 
     def set_from_control(self, name: str, raw) -> str:
@@ -261,8 +262,8 @@ class ExplorerState(param.Parameterized):
             value = self.checked(name, raw)
         except ValueError as err:
             symbol = SYMBOLS.get(name, name)
-            kept = (f"Kept {symbol} = {_text(getattr(self, name), self.param[name])}; "
-                    "the plots show that run.")
+            kept_text = _text(getattr(self, name), self.param[name]) or "the model's default"
+            kept = f"Kept {symbol} = {kept_text}; the plots show that run."
             if raw is None or str(raw).strip() == "":
                 self.input_error = f"the {symbol} box is empty — type a number. {kept}"
             else:

@@ -66,6 +66,10 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
     tol = CONVERGED_LOSS * max(1.0, loss[0])
     if orbit.settled(params):
         if loss[-1] <= tol:
+            if n >= 2 and np.all(params == params[0]):
+                return r.say("converged", f"Started exactly on a minimum{r.where()}: ∇L = 0 "
+                             f"there, so {r.rule} never moves ({r.s_name} {sharp[0]:.4g}, "
+                             f"{r.t_name} = {r.threshold:.4g}).")
             return r.converged()
         if n >= 2 and np.all(params == params[0]):
             return r.say("stationary", "Started at a stationary point that is not a minimum "

@@ -7,7 +7,7 @@ import panel as pn
 from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
-from . import warmup
+from . import closed_sockets, warmup
 from .about import About
 from .pages import PAGES
 from .paint import paint_patch
@@ -34,6 +34,7 @@ class Explorer(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        closed_sockets.install()   # a page closed mid-write: one line, no traceback
         self.state = ExplorerState()
         notices = self.state.apply_query(session_query())
         self.notice = pn.pane.Alert("\n".join(f"- {n}" for n in notices), alert_type="warning",

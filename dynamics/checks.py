@@ -119,3 +119,22 @@ def eta_per_step(eta, steps: int) -> np.ndarray:
     for (k, e), end in zip(pieces, starts[1:] + [steps]):
         etas[min(k, steps):min(end, steps)] = float(e)
     return etas
+
+
+def _point(theta) -> str:
+    return "(" + ", ".join(f"{v:g}" for v in theta) + ")"
+
+
+def check_defined_start(model: Model, opt_name: str, theta, loss0: float, moved: bool) -> None:
+    """Normalized GD divides by ‖∇L‖ and GD on √L by √L: from a start where that is 0 the
+    first step is 0/0, undefined. ``loss0`` is L(θ₀); ``moved`` whether θ₁ ≠ θ₀ (a step of
+    normalized GD has length η > 0 unless ∇L(θ₀) = 0; the gradient is measured to be sure).
+    """
+    if opt_name == "sqrt_gd" and loss0 == 0.0:
+        raise ValueError(f"GD on √L is undefined where L = 0 (its step ∇L/(2√L) is 0/0): "
+                         f"the start {_point(theta)} is a minimum — move the start.")
+    if opt_name == "normalized_gd" and not moved:
+        from .measure import measure
+        if float(measure(model, np.asarray(theta), "grad_norm")["grad_norm"]) == 0.0:
+            raise ValueError("Normalized GD is undefined at a stationary point (∇L = 0): "
+                             f"the start {_point(theta)} is one — move the start.")

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import central_flow as _central_flow
 from . import flow as _flow
-from .checks import (check_params, check_seed, check_steps, eta_per_step, resolve_model,
-                     resolve_optimizer)
+from .checks import (check_defined_start, check_params, check_seed, check_steps, eta_per_step,
+                     resolve_model, resolve_optimizer)
 from ._engine.metrics import Metrics
 from ._engine.runner import Run
 from ._engine.twins import on_twin_plane, plane_twin
@@ -107,6 +107,8 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
     if not finite[0]:
         raise ValueError(f"The loss or its Hessian overflows at the start {theta.tolist()}; "
                          "choose a start closer to the origin.")
+    check_defined_start(model, opt.name, theta, float(loss[0]),
+                        n < 2 or not np.array_equal(thetas[1], thetas[0]))
     if not finite.all():
         first = int(np.argmin(finite))
         dead_at = first if dead_at is None else min(dead_at, first)

@@ -5,8 +5,10 @@ document resolves), sends ``document_ready`` as a browser does once the page is 
 holds back every redraw until it arrives), then moves the η slider and the x₀ slider of its
 own document. A change counts as shown when the session's document holds its result: the
 2/η threshold line at 2/η and the trajectory replaced (η), or the start marker at x₀ and the
-trajectory replaced (x₀). Every threshold the document ever held is kept in ``seen_etas``, so
-a harness can tell whether one student's η ever reached another student's page.
+trajectory replaced (x₀). Every threshold the document ever held is kept in ``seen_etas``, every
+start marker's x₀ in ``seen_x0s``, and :meth:`Student.read_back` reads the page's η and x₀ (the
+sliders, the threshold, the marker) at the end, so a harness can tell whether one student's
+values ever reached another student's page.
 
 Each student runs in its own thread with its own IO loop: messages are read only while the
 student waits (:meth:`Student.pump`), exactly like a browser tab that is busy between events.
@@ -72,6 +74,7 @@ class Student:
         self.arguments = arguments
         self.session = None
         self.seen_etas: list[float] = []   # 2/location of every threshold the page held
+        self.seen_x0s: list[float] = []    # every x₀ of the start marker the page held
         self.patches = 0
         self._changed: dict[str, int] = {}   # model id -> patches that changed it
         self._reader_pending = False
@@ -119,6 +122,9 @@ class Student:
             eta = 2.0 / location
             if not self.seen_etas or self.seen_etas[-1] != eta:
                 self.seen_etas.append(eta)
+        xs = list(self.start.data.get("x", []))
+        if xs and (not self.seen_x0s or self.seen_x0s[-1] != float(xs[0])):
+            self.seen_x0s.append(float(xs[0]))
 
     # -- reading the document --------------------------------------------------------------
     def slider(self, label: str) -> Model:
@@ -141,6 +147,13 @@ class Student:
         """The η the page shows: 2 / the threshold line's location."""
         location = self.threshold.location
         return 2.0 / location if location else None
+
+    def read_back(self) -> dict[str, list[float]]:
+        """The η and x₀ the page shows now, each as every model that holds it."""
+        xs = list(self.start.data.get("x", []))
+        return dict(eta=[float(self.eta_slider.value)]
+                    + ([self.shown_eta()] if self.shown_eta() is not None else []),
+                    x0=[float(self.x0_slider.value)] + ([float(xs[0])] if xs else []))
 
     def connected(self) -> bool:
         return self.session is not None and self.session._connection.connected

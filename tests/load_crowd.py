@@ -4,7 +4,9 @@
 each), has every student move η ``moves`` times and x₀ ``starts`` times, waiting for each
 redraw, then send a burst of three η values without waiting (the last must be the one shown),
 keeps everyone connected until all are done, then closes. Every student's η values are its
-own (:func:`etas_of`), so a value in the wrong page is a cross-session leak.
+own (:func:`etas_of`, :func:`x0s_of`: no value is another student's, nor the page's default),
+so a value in the wrong page is a cross-session leak: :func:`leaks` counts every η or x₀ a
+page ever held or shows at the end that another student sent.
 :func:`churn` opens and closes sessions ``batch`` at a time. Both return plain dicts.
 """
 from __future__ import annotations
@@ -20,11 +22,13 @@ BURST = 3
 
 def etas_of(student: int, count: int) -> list[float]:
     """Student ``student``'s η values: distinct across students, inside every slider."""
-    return [round(0.05 + 0.0007 * (student * count + k), 6) for k in range(count)]
+    # 0.05 + 0.00061 m: up to 50 students × 13 values stay below 0.45, never on xyzw's 0.2
+    return [round(0.05 + 0.00061 * (student * count + k), 6) for k in range(count)]
 
 
 def x0s_of(student: int, count: int) -> list[float]:
-    return [round(1.0 + 0.013 * student + 0.4 * k, 6) % 3.5 + 0.2 for k in range(count)]
+    """Student ``student``'s x₀ values: distinct across students, never xyzw's default 2.8."""
+    return [round(1.0007 + 0.0131 * student + 0.4 * k, 6) % 3.5 + 0.2 for k in range(count)]
 
 
 def quantile(values: list[float], q: float) -> float | None:
@@ -43,6 +47,7 @@ def _student(url, index, moves, starts, think, result, all_done, budget):
         etas = etas_of(index, moves + BURST)
         record["mine"] = etas
         x0s = x0s_of(index, starts)
+        record["mine_x0"] = x0s
         plan = [("eta", e) for e in etas[:moves]]
         for k, x0 in enumerate(x0s):   # the start moves between the η moves
             plan.insert((k + 1) * len(plan) // (starts + 1) + k, ("x0", x0))
@@ -64,33 +69,47 @@ def _student(url, index, moves, starts, think, result, all_done, budget):
         if (abs((student.shown_eta() or 0) - last) > SHOWN * last
                 or abs(shown_slider - last) > SHOWN * last):
             record["lost"] += 1
+        shown = student.read_back()   # the page holds this student's own last values
+        if (any(abs(v - last) > SHOWN * last for v in shown["eta"])
+                or x0s and any(abs(v - x0s[-1]) > 1e-6 * max(1.0, x0s[-1]) for v in shown["x0"])):
+            record["lost"] += 1
         if not student.connected():
             record["errors"].append("disconnected")
     except Exception as error:   # a failed session is a figure, not a crash of the run
         record["errors"].append(f"{type(error).__name__}: {error}")
     finally:
         record["seen"] = list(student.seen_etas)
+        record["seen_x0"] = list(student.seen_x0s)
         record["done"] = True
         # keep reading until everyone is done: an open tab still receives its patches
         while (student.session is not None and not all_done.is_set()
                and student.connected() and time.monotonic() < deadline + 60):
             student.pump(timeout=0.5)
             record["seen"] = list(student.seen_etas)
+            record["seen_x0"] = list(student.seen_x0s)
+        if student.session is not None:   # what the page shows once everyone is done
+            shown = student.read_back()
+            record["seen"] += shown["eta"]
+            record["seen_x0"] += shown["x0"]
         student.close()
 
 
 def leaks(records: list[dict]) -> int:
-    """How many times a page showed an η that belongs to another student."""
-    owner = {}
-    for i, r in enumerate(records):
-        for eta in r.get("mine", []):
-            owner[eta] = i
+    """How many times a page held an η or an x₀ that another student sent.
+
+    ``records[i]["mine"]`` / ``["mine_x0"]``: what student i sent; ``["seen"]`` /
+    ``["seen_x0"]``: every η (2 / the threshold line, the slider) and x₀ (the start marker,
+    the slider) student i's page held.
+    """
     count = 0
-    for i, r in enumerate(records):
-        for eta in r.get("seen", []):
-            match = next((o for e, o in owner.items() if abs(e - eta) <= SHOWN * e), None)
-            if match is not None and match != i:
-                count += 1
+    for mine, seen, tol in (("mine", "seen", SHOWN), ("mine_x0", "seen_x0", 1e-6)):
+        owner = {v: i for i, r in enumerate(records) for v in r.get(mine, [])}
+        for i, r in enumerate(records):
+            for value in r.get(seen, []):
+                match = next((o for v, o in owner.items()
+                              if abs(v - value) <= tol * max(1.0, abs(v))), None)
+                if match is not None and match != i:
+                    count += 1
     return count
 
 

@@ -349,4 +349,5 @@ def test_the_view_is_a_url_name_and_a_bad_one_is_refused():
     assert set(state.param.view.objects) == set(PAGES)
     notices = state.apply_query({"view": "nonsense", "eta": "0.1"})
     assert state.view == "trajectory" and state.eta == 0.1
-    assert notices == ["Ignored view=nonsense from the link: it is not one of the choices."]
+    assert notices == ["Ignored view=nonsense from the link: it is not one of the choices: "
+                       + ", ".join(PAGES) + "."]

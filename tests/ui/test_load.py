@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from load_crowd import churn, run_class  # noqa: E402
+from load_crowd import BURST, churn, etas_of, leaks, run_class, x0s_of  # noqa: E402
 
 from .conftest import ARTIFACTS, ROOT, _free_port  # noqa: E402
 
@@ -38,7 +38,11 @@ def counted_server(tmp_path_factory):
          "--port", str(port), "--address", "127.0.0.1",
          f"--allow-websocket-origin=127.0.0.1:{port}",
          "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        # a script's sys.path starts at tests/: without this, `import app` finds an installed
+        # copy (an editable install of another checkout), not the code under test
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
     url = f"http://127.0.0.1:{port}/main"
     deadline = time.time() + 300   # the first page compiles its run (slow on a busy machine)
     while True:
@@ -69,14 +73,33 @@ def counted_server(tmp_path_factory):
     log.close()
 
 
+def test_every_student_sends_values_no_one_else_sends():
+    """Distinct η and x₀ per student (50 students, as the benchmark), none the page's default."""
+    etas = [e for s in range(50) for e in etas_of(s, 10 + BURST)]
+    x0s = [x for s in range(50) for x in x0s_of(s, 2)]
+    assert len(set(etas)) == len(etas) and len(set(x0s)) == len(x0s)
+    assert 0.2 not in etas and 2.8 not in x0s
+    assert 0 < min(etas) and max(etas) <= 0.5 and -0.5 <= min(x0s) and max(x0s) <= 4.0
+
+
+def test_the_leak_count_sees_another_students_value():
+    """The count is real: a page that held another student's η or x₀ counts, its own does not."""
+    own = [dict(mine=etas_of(i, 3), mine_x0=x0s_of(i, 1), seen=[0.2, *etas_of(i, 3)],
+                seen_x0=[2.8, *x0s_of(i, 1)]) for i in range(3)]
+    assert leaks(own) == 0
+    own[0]["seen"].append(etas_of(2, 3)[1])
+    own[1]["seen_x0"].append(x0s_of(0, 1)[0])
+    assert leaks(own) == 2
+
+
 def test_five_students_at_once_see_their_own_updates_and_nothing_else(counted_server):
     url, _ = counted_server
     result = run_class(url, 5, moves=4, starts=1, think=0.1, budget=240)
     assert result["opened"] == 5
     assert result["errors"] == 0, result["error_texts"]
     assert result["updates"] == 5 * (4 + 1)
-    assert result["lost"] == 0
-    assert result["leaks"] == 0
+    assert result["lost"] == 0      # each page shows its own student's last η and x₀
+    assert result["leaks"] == 0     # and never held another student's η or x₀
 
 
 def test_closed_sessions_are_freed(counted_server):
