@@ -7,6 +7,7 @@ into the existing Bokeh sources under ``pn.io.hold`` (one message to the browser
 from __future__ import annotations
 
 import asyncio
+import math
 
 import numpy as np
 import panel as pn
@@ -17,7 +18,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots, rules
-from .fit import keeps_window, union
+from .fit import MARGIN, keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
@@ -39,6 +40,19 @@ def _light(spec) -> bool:
     """A run of a few ms: no ODE solve (gradient or central flow) and not many steps."""
     return (not spec.show_flow and not spec.show_central_flow
             and spec.steps * len(spec.init) <= 4 * LIGHT_WORK)
+
+
+def _holds(window, fitted) -> bool:
+    """Whether the shown ``window`` still serves a run whose fitted window is ``fitted``.
+
+    It must hold the run itself (``fitted`` without its margin, so a step of η that moves
+    the run a little does not refit, re-send the background and re-range the plane) and not
+    be much too big (the fitted window at least half of it, as :func:`keeps_window` asks).
+    """
+    inner = 1.0 / (1.0 + 2.0 * MARGIN)   # the run's span within its fitted window
+    run = tuple((lo + (1 - inner) / 2 * (hi - lo), hi - (1 - inner) / 2 * (hi - lo))
+                for lo, hi in fitted)
+    return keeps_window(window, run, shrink=0.5 * inner)
 
 
 def _minima_threshold(result: RunResult) -> float:
@@ -222,7 +236,7 @@ class Dashboard(Viewer):
         if not (new_model or force):
             if self._zoomed(self.landscape.figure):
                 return
-            if self.view.value == "fit" and keeps_window(self._window, target):
+            if self.view.value == "fit" and _holds(self._window, target):
                 return
             if self.view.value == "model" and self._window == target:
                 return
@@ -261,8 +275,9 @@ class Dashboard(Viewer):
     def _zoomed(self, fig) -> bool:
         """True if the browser moved ``fig``'s ranges away from what was last set here."""
         for r in (fig.x_range, fig.y_range):
-            if r in self._ranges and not np.allclose(self._ranges[r], (r.start, r.end),
-                                                     rtol=1e-9, atol=0):
+            if r in self._ranges and not all(   # math, not numpy: two numbers, every redraw
+                    math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+                    for a, b in zip(self._ranges[r], (r.start, r.end))):
                 return True
         return False
 
