@@ -1,4 +1,5 @@
-"""What one η step sends to the browser: the run's own sources, not the landscape again.
+"""What one η step sends to the browser: the run's own sources, not the landscape again,
+and no new axis ranges while the run stays in view.
 
 Counts the Bokeh document's change events of a Dashboard (no server: each change is drawn
 at once) for a key press on η, against what must change (the run) and what must not (the
@@ -52,7 +53,8 @@ def test_an_eta_step_sends_the_run_and_not_the_landscape(dashboard):
     assert sources["iterates"] == {"x", "y"} and sources["run"] == {"loss", "sharpness"}
     assert set(sources) <= {"iterates", "run", "threshold_steps"}   # no image, no minima
     assert board._window == window
-    assert not [attr for model, attr in models if model in (fig.x_range, fig.y_range)]
+    ranges = [fig.x_range, fig.y_range] + [f.y_range for f in board.curves.figures]
+    assert not [attr for model, attr in models if model in ranges]   # no new ticks, no layout
     # the kept window still holds the new run
     traj = board._result.traj
     xs, ys = plots.plane_coords(board._result.spec.model, traj.params, traj.loss)
@@ -79,3 +81,19 @@ def test_many_small_steps_keep_the_run_in_view(dashboard):
         # the window holds the run's central quantiles, as fit_window does
         q = np.quantile(xs, [0.01, 0.99]), np.quantile(ys, [0.01, 0.99])
         assert _inside(board._window, q[0], q[1])
+        # the kept y-ranges hold what the run settles into and the threshold 2/η
+        sharp = board.curves.sharpness_figure.y_range
+        tail = traj.sharpness[len(traj.sharpness) // 2:]
+        assert sharp.start <= min(tail.min(), 2 / eta) and sharp.end >= max(tail.max(), 2 / eta)
+        loss = board.curves.loss_figure.y_range
+        assert loss.start <= traj.loss[len(traj.loss) // 2:].min() and loss.end >= traj.loss.max()
+
+
+def test_a_kept_range_holds_the_new_curve_and_is_not_much_too_big():
+    from app.views_plots import _keeps_range
+    assert _keeps_range((0.0, 10.0), (1.0, 9.0), log=False)
+    assert not _keeps_range((0.0, 10.0), (1.0, 11.0), log=False)   # the curve would leave it
+    assert not _keeps_range((0.0, 10.0), (4.0, 5.0), log=False)    # far too big for it now
+    assert _keeps_range((1e-10, 1.0), (1e-9, 0.5), log=True)        # decades on a log axis
+    assert not _keeps_range((1e-10, 1.0), (1e-12, 0.5), log=True)
+    assert not _keeps_range((None, 1.0), (0.0, 1.0), log=False)
