@@ -10,9 +10,9 @@ notebooks, export and tests. A number instead of columns is a line position (NaN
 """
 from __future__ import annotations
 
-import holoviews as hv
+import importlib
+
 import numpy as np
-from holoviews.operation import interpolate_curve
 
 import dynamics
 
@@ -24,6 +24,21 @@ LOSS_FLOOR = 1e-32        # log axes cannot show L = 0; draw it here
 BACKGROUND_FLOOR = 1e-5   # the heat map's darkest valley; below it everything looks like "0"
 WIRE = np.float32         # what travels to the browser: half the bytes, plenty of digits
 MAX_MARKERS = 400         # iterates drawn as dots (the path line always has every step)
+
+
+class _OnFirstUse:
+    """A module imported when one of its names is first read: HoloViews takes ~0.5 s to
+    import, and the live page (the ``*_data`` functions) never builds an element."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+hv = _OnFirstUse("holoviews")
+hv_operation = _OnFirstUse("holoviews.operation")
 
 
 def _wire(**columns) -> dict[str, np.ndarray]:
@@ -357,9 +372,9 @@ def sharpness_curves(model, traj, threshold, flow=None, x_axis: str = "step",
     steps = data["threshold_steps"]
     formula = threshold_formula(rule)
     layers = {**_parity_curves(run, "sharpness", t, sharp),
-              "threshold": interpolate_curve(hv.Curve((steps["t"], steps["threshold"]), t, sharp,
-                                                      label=f"threshold {formula}"),
-                                             interpolation="steps-post"),
+              "threshold": hv_operation.interpolate_curve(
+                  hv.Curve((steps["t"], steps["threshold"]), t, sharp,
+                           label=f"threshold {formula}"), interpolation="steps-post"),
               "threshold_line": hv.HLine(data["threshold_line"]),
               "eos": hv.VLine(data["eos"])}
     if len(data["run_raw"]["t"]):

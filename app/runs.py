@@ -10,6 +10,7 @@ import numpy as np
 
 import dynamics
 
+from . import run_store
 from .verdict import classify
 
 
@@ -75,8 +76,11 @@ def run(spec: RunSpec | str) -> RunResult:
     eta = sched if len(sched) > 1 else spec.eta
     try:
         opt = spec.optimizer_object()
-        traj = dynamics.simulate(spec.model, spec.init, eta, spec.steps, optimizer=opt,
-                                 seed=spec.seed)
+        traj = run_store.load(spec)   # the first page's run, kept from an earlier start
+        if traj is None:
+            traj = dynamics.simulate(spec.model, spec.init, eta, spec.steps, optimizer=opt,
+                                     seed=spec.seed)
+            run_store.save(spec, traj)
         flow = central = None
         if spec.show_flow and spec.optimizer != "flow":
             flow = dynamics.simulate(spec.model, spec.init, eta, spec.steps, optimizer="flow")

@@ -15,7 +15,6 @@ import panel as pn
 from panel.viewable import Viewer
 
 from .export_figures import ExportError, Snapshot, figure_names, get
-from .export_files import file_bytes
 
 IMAGE_FORMATS = ("png", "svg", "pdf", "csv")
 # the URL into the clipboard; if the browser refuses, a box showing it to copy by hand
@@ -68,6 +67,7 @@ class ExportBar(Viewer):
 
     async def _make(self, button, fmt: str, view: str):
         """The file of ``view`` in ``fmt``, made off the event loop; names the download."""
+        from .export_files import file_bytes   # Matplotlib: imported at the first download
         snap_state = self.state
         loop = asyncio.get_running_loop()
         try:

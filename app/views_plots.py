@@ -7,6 +7,7 @@ into the existing Bokeh sources under ``pn.io.hold`` (one message to the browser
 from __future__ import annotations
 
 import asyncio
+import math
 
 import numpy as np
 import panel as pn
@@ -17,7 +18,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import plots, rules
-from .fit import keeps_window, union
+from .fit import MARGIN, keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
@@ -29,6 +30,7 @@ RUN_PARAMS = ["model", "optimizer", "eta", "x0", "y0", "z0", "w0", "symmetric", 
               "beta", "beta1", "beta2", "eps", "show_central_flow"]
 
 
+ROBUST_PAD = 0.06   # fit.robust_range's padding on each side (three times it under a note)
 LIGHT_WORK = 5000   # steps × parameters below which a run takes a few ms
 VIEWS = {"fit the run": "fit", "the model's window": "model"}
 BACKGROUND_PAD = 0.15   # the heat map reaches this far beyond the window (a pan shows landscape)
@@ -39,6 +41,35 @@ def _light(spec) -> bool:
     """A run of a few ms: no ODE solve (gradient or central flow) and not many steps."""
     return (not spec.show_flow and not spec.show_central_flow
             and spec.steps * len(spec.init) <= 4 * LIGHT_WORK)
+
+
+def _holds(window, fitted, inner: float = 1.0 / (1.0 + 2.0 * MARGIN)) -> bool:
+    """Whether the shown ``window`` still serves a run whose fitted window is ``fitted``.
+
+    It must hold the run itself (``fitted`` without its margin, so a step of η that moves
+    the run a little does not refit, re-send the background and re-range the plane) and not
+    be much too big (the fitted window at least half of it, as :func:`keeps_window` asks).
+    """
+    # ``inner``: the run's span within its fitted window
+    run = tuple((lo + (1 - inner) / 2 * (hi - lo), hi - (1 - inner) / 2 * (hi - lo))
+                for lo, hi in fitted)
+    return keeps_window(window, run, shrink=0.5 * inner)
+
+
+def _keeps_range(current, new, log: bool) -> bool:
+    """Whether a curve's y-range ``current`` still serves a run whose robust range is ``new``.
+
+    Kept while it holds ``new`` without its padding and is not much too big (as the
+    landscape's window), so a small step of η does not re-range the axis: no new ticks,
+    no re-layout of the plot in the browser. A log axis compares decades.
+    """
+    if not all(v is not None and np.isfinite(v) and (v > 0 or not log)
+               for v in (*current, *new)):
+        return False
+    if log:
+        current, new = np.log10(current), np.log10(new)
+    inner = 1.0 / (1.0 + 4.0 * ROBUST_PAD)   # at least the curve's span within ``new``
+    return _holds((tuple(current),), (tuple(new),), inner)
 
 
 def _minima_threshold(result: RunResult) -> float:
@@ -222,7 +253,7 @@ class Dashboard(Viewer):
         if not (new_model or force):
             if self._zoomed(self.landscape.figure):
                 return
-            if self.view.value == "fit" and keeps_window(self._window, target):
+            if self.view.value == "fit" and _holds(self._window, target):
                 return
             if self.view.value == "model" and self._window == target:
                 return
@@ -261,8 +292,9 @@ class Dashboard(Viewer):
     def _zoomed(self, fig) -> bool:
         """True if the browser moved ``fig``'s ranges away from what was last set here."""
         for r in (fig.x_range, fig.y_range):
-            if r in self._ranges and not np.allclose(self._ranges[r], (r.start, r.end),
-                                                     rtol=1e-9, atol=0):
+            if r in self._ranges and not all(   # math, not numpy: two numbers, every redraw
+                    math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)
+                    for a, b in zip(self._ranges[r], (r.start, r.end))):
                 return True
         return False
 
@@ -273,7 +305,10 @@ class Dashboard(Viewer):
             rng = ranges[f"{kind}_range"]
             if not (fig.y_range in self._ranges and self._zoomed(fig)):
                 lo, hi = float(rng.lo), float(rng.hi)
-                if (fig.y_range.start, fig.y_range.end) != (lo, hi):
+                current = (fig.y_range.start, fig.y_range.end)
+                # a clipped curve gets its exact range: its note names what is cut off
+                if current != (lo, hi) and (rng.note or
+                                            not _keeps_range(current, (lo, hi), kind == "loss")):
                     fig.y_range.update(start=lo, end=hi, reset_start=lo, reset_end=hi)
                 self._remember(fig.y_range)
             note = self.curves.notes[kind]

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import central_flow as _central_flow
-from . import flow as _flow
 from .checks import (check_defined_start, check_params, check_seed, check_steps, eta_per_step,
                      resolve_model, resolve_optimizer)
 from ._engine.metrics import Metrics
@@ -57,6 +55,16 @@ class Trajectory:
         return len(self.loss) - 1
 
 
+def _ode_solver(name: str):
+    """The ODE solve of a continuous rule, imported on first use: the ODE stack (diffrax,
+    equinox, optimistix, lineax) takes about a second to import and most runs never need it."""
+    if name == "central_flow":
+        from .central_flow import solve
+    else:
+        from .flow import solve
+    return solve
+
+
 def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
              seed: int = 0) -> Trajectory:
     """Run ``optimizer`` on ``model`` from ``init`` for ``steps`` steps.
@@ -85,7 +93,7 @@ def simulate(model, init, eta: Schedule, steps: int, optimizer="gd",
     effective = None
     if opt.continuous:
         job = Metrics(model.loss_fn, model.consts)
-        solve = _central_flow.solve if opt.name == "central_flow" else _flow.solve
+        solve = _ode_solver(opt.name)
         thetas, dead_at = solve(model, theta, etas, job)
         loss, sharp = job.result()
     elif on_twin_plane(model, opt.name, theta):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
-from . import flow as _flow
 from ._config import devices
 from ._engine.blocks import Block
 from ._engine.cells import CAPACITY
@@ -104,7 +103,8 @@ def _scatter(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 def _flow_finals(model, starts, t_end):
     """θ(T) of gradient flow for every cell (T per cell), vectorized over cells."""
-    runner = _flow.endpoint_runner(model.loss_fn)
+    from .flow import endpoint_runner   # the ODE stack is imported on first use
+    runner = endpoint_runner(model.loss_fn)
     out = [np.asarray(runner(jnp.asarray(starts[i:i + BLOCK]), model.consts_array,
                              jnp.asarray(t_end[i:i + BLOCK])))
            for i in range(0, len(starts), BLOCK)]

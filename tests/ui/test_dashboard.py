@@ -41,6 +41,14 @@ def test_repaint_patch_is_on_for_the_bokeh_it_was_written_for(explorer, server_u
         "() => { const S = new (Bokeh.require('core/dom').InlineStyleSheet)(':host {}');"
         " const node = S.el.firstChild; S.replace(':host {}'); return S.el.firstChild === node; }")
     assert kept == patched
+    # a plot's base font size: read from the computed style once per task, and the same
+    font = explorer.page.evaluate(
+        "() => { const P = Bokeh.require('models/plots/plot_canvas').PlotView.prototype;"
+        " const get = Object.getOwnPropertyDescriptor(P, 'base_font_size').get;"
+        " const el = document.createElement('div'); el.style.fontSize = '17px';"
+        " document.body.appendChild(el); const value = get.call({el}); el.remove();"
+        " return [get.toString().includes('__eos_font'), value]; }")
+    assert font == [patched, 17]
 
 
 def test_every_control_has_an_accessible_name(explorer, server_url):
