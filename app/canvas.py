@@ -10,7 +10,10 @@ themselves are built in ``figures.py``.
 from __future__ import annotations
 
 import numpy as np
-from bokeh.models import ColumnDataSource, CustomJSFilter, LegendItem, LinearColorMapper, Span
+from bokeh.models import (CDSView, ColumnDataSource, CustomJSFilter, GlyphRenderer, LegendItem,
+                          LinearColorMapper, Span)
+from bokeh.models.glyphs import Line, Scatter, Step
+from bokeh.plotting._renderer import pop_visuals   # bokeh.plotting's own colour/alpha cascade
 
 SHORT = 64   # columns up to this length travel as JSON lists, not binary buffers
 # rows start:stop:step of a source, clamped to the rows it has (a new range and new columns
@@ -21,6 +24,26 @@ const rows = []
 for (let i = start; i < Math.min(stop, n); i += step) rows.push(i)
 return rows
 """
+
+
+GLYPHS = {"line": Line, "scatter": Scatter, "step": Step}
+
+
+def add_glyph(fig, kind: str, x, y, *, source: ColumnDataSource, view: CDSView | None = None,
+              name: str | None = None, **props) -> GlyphRenderer:
+    """``fig.<kind>(x, y, source=…, **props)``, without the selection and muted copies.
+
+    ``bokeh.plotting`` gives every renderer two more glyph models (drawn only for a selection
+    or a muted legend entry, neither of which these figures have); a session builds and
+    sends dozens. Colours and alphas cascade as there (``color`` sets line and fill, …).
+    """
+    cls = GLYPHS[kind]
+    props = dict(props)
+    visuals = pop_visuals(cls, props)
+    renderer = GlyphRenderer(data_source=source, glyph=cls(x=x, y=y, **props, **visuals),
+                             view=view if view is not None else CDSView(), name=name)
+    fig.renderers.append(renderer)
+    return renderer
 
 
 def row_filter() -> CustomJSFilter:

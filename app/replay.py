@@ -16,6 +16,8 @@ import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
+from .canvas import add_glyph
+
 COLUMNS = ("x", "y", "t", "loss", "sharpness")
 FRAME_MS = 50   # the player's tick: 20 frames a second
 SPEEDS = {"5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "500 steps/s": 500}
@@ -131,8 +133,9 @@ class Replay(Viewer):
         self.source = ColumnDataSource({c: [] for c in COLUMNS}, name="cursor")
         landscape = self._dashboard.landscape.figure
         loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
-        marker = landscape.scatter("x", "y", source=self.source, marker="diamond", size=22,
-                                   fill_color=MARKER_FILL, line_color="black", line_width=2)
+        marker = add_glyph(landscape, "scatter", "x", "y", source=self.source,
+                           marker="diamond", size=22, fill_color=MARKER_FILL,
+                           line_color="black", line_width=2)
         marker.name = "cursor_marker"
         for fig, column, name in ((loss_fig, "loss", SPAN_NAMES[0]),
                                   (sharp_fig, "sharpness", SPAN_NAMES[1])):
@@ -140,8 +143,8 @@ class Replay(Viewer):
                         line_width=2, line_alpha=0.6, name=name)
             fig.add_layout(span)
             self.spans.append(span)
-            fig.scatter("t", column, source=self.source, size=11, fill_color=MARKER_FILL,
-                        line_color="black", line_width=2)
+            add_glyph(fig, "scatter", "t", column, source=self.source, size=11,
+                      fill_color=MARKER_FILL, line_color="black", line_width=2)
 
     def _on_speed(self, event) -> None:
         interval, step = player_pace(SPEEDS[event.new])

@@ -16,6 +16,7 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, Legend, LegendItem
 from panel.viewable import Viewer
 
 from . import compare
+from .canvas import add_glyph
 from .compare import COLOURS, MAX_RUNS, Compared
 
 EMPTY = compare.layers(compare.RunResult(None))
@@ -29,16 +30,17 @@ class Slot:
                         for layer, cols in EMPTY.items()}
         src = self.sources
         self.plane = [
-            landscape.line("x", "y", source=src["path"], color=colour, line_width=2.5, alpha=0.9),
-            landscape.scatter("x", "y", source=src["end"], marker="square", size=12,
-                              fill_color=colour, line_color="white", line_width=1.5)]
-        loss = loss_fig.line("t", "loss", source=src["run"], color=colour, line_width=1.5,
-                             name=f"compare{index}_loss")
+            add_glyph(landscape, "line", "x", "y", source=src["path"], color=colour,
+                      line_width=2.5, alpha=0.9),
+            add_glyph(landscape, "scatter", "x", "y", source=src["end"], marker="square",
+                      size=12, fill_color=colour, line_color="white", line_width=1.5)]
+        loss = add_glyph(loss_fig, "line", "t", "loss", source=src["run"], color=colour,
+                         line_width=1.5, name=f"compare{index}_loss")
         self.curves = [
-            loss, sharp_fig.line("t", "sharpness", source=src["run"], color=colour, line_width=1.5,
-                                   alpha=0.85),
-            sharp_fig.step("t", "threshold", source=src["threshold"], mode="after", color=colour,
-                           line_width=2, line_dash="dashed")]
+            loss, add_glyph(sharp_fig, "line", "t", "sharpness", source=src["run"],
+                            color=colour, line_width=1.5, alpha=0.85),
+            add_glyph(sharp_fig, "step", "t", "threshold", source=src["threshold"],
+                      mode="after", color=colour, line_width=2, line_dash="dashed")]
         for r in self.plane + self.curves:
             r.visible = False
         for fig, renderers in ((landscape, self.plane[:1]), (loss_fig, self.curves[:1]),
