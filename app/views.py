@@ -29,6 +29,27 @@ def session_query() -> dict[str, str]:
     return out
 
 
+def page_template(explorer: "Explorer") -> pn.template.BootstrapTemplate:
+    """The page around one session's explorer: its controls in the sidebar, its views in main."""
+    return pn.template.BootstrapTemplate(title="EoS Explorer", sidebar=[explorer.controls],
+                                         main=[explorer], sidebar_width=340,
+                                         header_background="#0072B2")
+
+
+def serve(template, doc) -> None:
+    """Put ``template``'s Bokeh models into the session's ``doc``, indexing them once.
+
+    Panel adds the page's roots one by one (and first removes each from any document);
+    Bokeh re-indexes every model of the document after each such change. Frozen, the index
+    is rebuilt once, at the end.
+    """
+    with doc.models.freeze():
+        if doc.session_context is not None:
+            template.servable()   # = server_doc(doc) in a server session, and its logging
+        else:   # a document of one's own (tests, benchmarks)
+            template.server_doc(doc)
+
+
 class Explorer(Viewer):
     """One session: a fresh state (never shared), its controls and its plots."""
 

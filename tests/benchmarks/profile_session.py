@@ -54,11 +54,9 @@ def build() -> tuple[dict[str, float], Document]:
 
         explorer = Explorer()
         lap("Explorer() (state, controls, view, first run)")
-        template = pn.template.BootstrapTemplate(
-            title="EoS Explorer", sidebar=[explorer.controls], main=[explorer],
-            sidebar_width=340, header_background="#0072B2")
+        template = views.page_template(explorer)
         lap("template object")
-        template.server_doc(doc)
+        views.serve(template, doc)
         lap("Bokeh models (server_doc)")
         message = doc.to_json()
         lap("first message (serialize)")
