@@ -9,8 +9,10 @@ themselves are built in ``figures.py``.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
-from bokeh.models import (CDSView, ColumnDataSource, CustomJSFilter, GlyphRenderer, LegendItem,
+from bokeh.models import (AllIndices, CDSView, ColumnDataSource, CustomJSFilter, GlyphRenderer, LegendItem,
                           LinearColorMapper, Span)
 from bokeh.models.glyphs import Line, Scatter, Step
 from bokeh.plotting._renderer import pop_visuals   # bokeh.plotting's own colour/alpha cascade
@@ -27,6 +29,21 @@ return rows
 
 
 GLYPHS = {"line": Line, "scatter": Scatter, "step": Step}
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def shared(fig, key: str, make):
+    """One ``make()`` per figure and key: stateless models its renderers can all refer to
+    (fewer models to build, index and send per session; never shared across figures)."""
+    per_fig = _SHARED.setdefault(fig, {})
+    if key not in per_fig:
+        per_fig[key] = make()
+    return per_fig[key]
+
+
+def all_rows(fig) -> CDSView:
+    """A view of every row, with the figure's one :class:`AllIndices` filter."""
+    return CDSView(filter=shared(fig, "all", AllIndices))
 
 
 def add_glyph(fig, kind: str, x, y, *, source: ColumnDataSource, view: CDSView | None = None,
@@ -41,7 +58,7 @@ def add_glyph(fig, kind: str, x, y, *, source: ColumnDataSource, view: CDSView |
     props = dict(props)
     visuals = pop_visuals(cls, props)
     renderer = GlyphRenderer(data_source=source, glyph=cls(x=x, y=y, **props, **visuals),
-                             view=view if view is not None else CDSView(), name=name)
+                             view=view if view is not None else all_rows(fig), name=name)
     fig.renderers.append(renderer)
     return renderer
 

@@ -10,8 +10,6 @@ landscape), ``curves.loss_figure`` and ``curves.sharpness_figure``.
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from bokeh.models import (CDSView, ColorBar, ColumnDataSource, CustomJSTransform, DataRange1d,
                           GlyphRenderer, HoverTool, Label, Legend, LegendItem, LinearColorMapper, Node, Range1d,
@@ -21,7 +19,7 @@ from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 from bokeh.transform import transform
 
-from .canvas import Canvas, add_glyph, row_filter
+from .canvas import Canvas, add_glyph, all_rows, row_filter, shared
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
                                                 "#D55E00", "#CC79A7")
@@ -48,14 +46,16 @@ def _style(fig) -> None:
 
 
 _NAN_COLUMNS = ("x", "y", "t", "loss", "sharpness", "threshold", "step", "color")
-_NAN_SOURCES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _nan_source(fig) -> ColumnDataSource:
     """The figure's one source of stand-ins: one NaN row in every column a glyph here reads."""
-    if fig not in _NAN_SOURCES:
-        _NAN_SOURCES[fig] = ColumnDataSource({name: [np.nan] for name in _NAN_COLUMNS})
-    return _NAN_SOURCES[fig]
+    return shared(fig, "nan", lambda: ColumnDataSource({n: [np.nan] for n in _NAN_COLUMNS}))
+
+
+def _nan_view(fig) -> CDSView:
+    """The stand-ins' one view (one source, so the same rows for all of them)."""
+    return shared(fig, "nan_view", lambda: all_rows(fig))
 
 
 def _stand_in(fig, real, **fixed) -> GlyphRenderer:
@@ -68,7 +68,8 @@ def _stand_in(fig, real, **fixed) -> GlyphRenderer:
     every ``real`` too (mirrored by the server).
     """
     reals = real if isinstance(real, list) else [real]
-    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=reals[0].glyph.clone(**fixed))
+    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=reals[0].glyph.clone(**fixed),
+                          view=_nan_view(fig))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(r, "visible", new) for r in reals])
     return proxy
@@ -79,7 +80,7 @@ def _span_stand_in(fig, spans: list[Span]) -> GlyphRenderer:
     span = spans[0]
     glyph = Line(x="x", y="y", line_color=span.line_color, line_width=span.line_width,
                  line_dash=span.line_dash)
-    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph)
+    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph, view=_nan_view(fig))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(s, "visible", new) for s in spans])
     return proxy

@@ -57,9 +57,10 @@ class Explorer(Viewer):
         super().__init__(**params)
         self.state = ExplorerState()
         notices = self.state.apply_query(session_query())
+        # what the link asked for that could not be done (built only if there is something)
         self.notice = pn.pane.Alert("\n".join(f"- {n}" for n in notices), alert_type="warning",
-                                    visible=bool(notices), sizing_mode="stretch_width",
-                                    margin=(0, 10))
+                                    sizing_mode="stretch_width",
+                                    margin=(0, 10)) if notices else None
         self.controls = Controls(self.state)
         self.about = About(self.state)
         self.built: dict[str, object] = {}   # the views this session has shown, by name
@@ -121,5 +122,6 @@ class Explorer(Viewer):
         pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):
-        return pn.Column(self.notice, self.switch, self.body, self.about,
+        notice = [self.notice] if self.notice is not None else []
+        return pn.Column(*notice, self.switch, self.body, self.about,
                          sizing_mode="stretch_width")
