@@ -9,6 +9,7 @@ themselves are built in ``figures.py``.
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import numpy as np
@@ -39,6 +40,16 @@ def shared(fig, key: str, make):
     if key not in per_fig:
         per_fig[key] = make()
     return per_fig[key]
+
+
+def building(fig):
+    """A context in which many models join ``fig``'s document with one re-index at the end.
+
+    Bokeh re-indexes every model of a document after each change that adds models (a
+    renderer appended, a legend item); a compared run's slot makes a dozen such changes.
+    """
+    doc = fig.document
+    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
 
 
 def all_rows(fig) -> CDSView:

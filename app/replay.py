@@ -16,7 +16,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
-from .canvas import add_glyph
+from .canvas import add_glyph, building
 
 COLUMNS = ("x", "y", "t", "loss", "sharpness")
 FRAME_MS = 50   # the player's tick: 20 frames a second
@@ -130,21 +130,22 @@ class Replay(Viewer):
 
     def _build_glyphs(self) -> None:
         """The one-row cursor source, its marker on every figure, the two vertical lines."""
-        self.source = ColumnDataSource({c: [] for c in COLUMNS}, name="cursor")
         landscape = self._dashboard.landscape.figure
-        loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
-        marker = add_glyph(landscape, "scatter", "x", "y", source=self.source,
-                           marker="diamond", size=22, fill_color=MARKER_FILL,
-                           line_color="black", line_width=2)
-        marker.name = "cursor_marker"
-        for fig, column, name in ((loss_fig, "loss", SPAN_NAMES[0]),
-                                  (sharp_fig, "sharpness", SPAN_NAMES[1])):
-            span = Span(dimension="height", location=None, line_color=CURSOR_COLOUR,
-                        line_width=2, line_alpha=0.6, name=name)
-            fig.add_layout(span)
-            self.spans.append(span)
-            add_glyph(fig, "scatter", "t", column, source=self.source, size=11,
-                      fill_color=MARKER_FILL, line_color="black", line_width=2)
+        with building(landscape):
+            self.source = ColumnDataSource({c: [] for c in COLUMNS}, name="cursor")
+            loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
+            marker = add_glyph(landscape, "scatter", "x", "y", source=self.source,
+                               marker="diamond", size=22, fill_color=MARKER_FILL,
+                               line_color="black", line_width=2)
+            marker.name = "cursor_marker"
+            for fig, column, name in ((loss_fig, "loss", SPAN_NAMES[0]),
+                                      (sharp_fig, "sharpness", SPAN_NAMES[1])):
+                span = Span(dimension="height", location=None, line_color=CURSOR_COLOUR,
+                            line_width=2, line_alpha=0.6, name=name)
+                fig.add_layout(span)
+                self.spans.append(span)
+                add_glyph(fig, "scatter", "t", column, source=self.source, size=11,
+                          fill_color=MARKER_FILL, line_color="black", line_width=2)
 
     def _on_speed(self, event) -> None:
         interval, step = player_pace(SPEEDS[event.new])

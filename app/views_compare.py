@@ -16,7 +16,7 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, Legend, LegendItem
 from panel.viewable import Viewer
 
 from . import compare
-from .canvas import add_glyph
+from .canvas import add_glyph, building
 from .compare import COLOURS, MAX_RUNS, Compared
 
 EMPTY = compare.layers(compare.RunResult(None))
@@ -137,11 +137,13 @@ class CompareBar(Viewer):
         """Slot ``i``'s glyphs, built on the figures (and its legend entry) on first use."""
         if self.slots[i] is None:
             loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
-            slot = Slot(i, COLOURS[i], self._dashboard.landscape.figure, loss_fig, sharp_fig)
-            items = _legend(loss_fig).items
-            # in slot order, after the live run's entries
-            at = len(items) - sum(s is not None for s in self.slots[i + 1:])
-            _legend(loss_fig).items = items[:at] + [slot.item] + items[at:]
+            with building(loss_fig):
+                slot = Slot(i, COLOURS[i], self._dashboard.landscape.figure, loss_fig,
+                            sharp_fig)
+                items = _legend(loss_fig).items
+                # in slot order, after the live run's entries
+                at = len(items) - sum(s is not None for s in self.slots[i + 1:])
+                _legend(loss_fig).items = items[:at] + [slot.item] + items[at:]
             self.slots[i] = slot
         return self.slots[i]
 

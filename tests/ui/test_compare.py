@@ -61,6 +61,11 @@ def test_pin_adds_a_legend_entry_and_a_line_and_remove_takes_them_away(explorer,
     wait_rows(explorer, 0, 0)
     assert page.evaluate(ITEM, "compare0_legend")[0] is False
     assert page.get_by_role("button", name="✕ η = 0.2").count() == 0
+    # pinned again into the slot now built: the same path without building glyphs
+    started = time.perf_counter()
+    page.get_by_role("button", name="+ pin run").click()
+    explorer.wait_until(f"() => ({ITEM})('compare0_legend')[0] === true", timeout=60000)
+    note_time("pin into a built slot: click -> pinned run drawn", time.perf_counter() - started)
     assert explorer.errors == []
 
 
