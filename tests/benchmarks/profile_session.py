@@ -8,7 +8,9 @@ its Bokeh models (``server_doc``) and the first message (the document serialized
 phase is timed in this thread's CPU seconds (``time.thread_time``: what the server's one
 event loop spends, whatever else the machine runs; median of ``--repeat`` builds after one
 warm build; ``--wall`` for wall-clock seconds instead); the document's models
-are counted by type; ``--profile N`` prints cProfile's top N functions of one build.
+are counted by type, and the Python function calls of one build (cProfile: a figure that
+does not depend on what else runs on the machine); ``--profile N`` prints cProfile's top N
+functions of one build.
 
     .venv/bin/python tests/benchmarks/profile_session.py [--repeat 5] [--profile 25]
         [--query "compare=model:xyzw,eta:0.25&cursor=40"]
@@ -54,9 +56,16 @@ def build() -> tuple[dict[str, float], Document]:
 
         explorer = Explorer()
         lap("Explorer() (state, controls, view, first run)")
-        template = views.page_template(explorer)
-        lap("template object")
-        views.serve(template, doc)
+        if hasattr(views, "page_template"):   # as app/main.py builds the page
+            template = views.page_template(explorer)
+            lap("template object")
+            views.serve(template, doc)
+        else:   # an older app/main.py (before app.views.serve): the template made there
+            template = pn.template.BootstrapTemplate(
+                title="EoS Explorer", sidebar=[explorer.controls], main=[explorer],
+                sidebar_width=340, header_background="#0072B2")
+            lap("template object")
+            template.server_doc(doc)
         lap("Bokeh models (server_doc)")
         message = doc.to_json()
         lap("first message (serialize)")
@@ -88,10 +97,13 @@ def main() -> None:
             print(f"{name:48s} {statistics.median(values) * 1000:8.0f} ms")
     counts = collections.Counter(type(m).__name__ for m in runs[-1][1].models)
     print(", ".join(f"{n} {c}" for n, c in counts.most_common(args.types)))
+    # Python function calls of one build: the same on a busy machine as on a quiet one
+    profile = cProfile.Profile()
+    profile.runcall(build)
+    stats = pstats.Stats(profile)
+    print(f"{'Python function calls (one build, cProfile)':48s} {stats.total_calls:8d}")
     if args.profile:
-        profile = cProfile.Profile()
-        profile.runcall(build)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
 
 
 if __name__ == "__main__":
