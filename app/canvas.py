@@ -9,8 +9,14 @@ themselves are built in ``figures.py``.
 """
 from __future__ import annotations
 
+import contextlib
+import weakref
+
 import numpy as np
-from bokeh.models import ColumnDataSource, CustomJSFilter, LegendItem, LinearColorMapper, Span
+from bokeh.models import (AllIndices, CDSView, ColumnDataSource, CustomJSFilter, GlyphRenderer, LegendItem,
+                          LinearColorMapper, Span)
+from bokeh.models.glyphs import Line, Scatter, Step
+from bokeh.plotting._renderer import pop_visuals   # bokeh.plotting's own colour/alpha cascade
 
 SHORT = 64   # columns up to this length travel as JSON lists, not binary buffers
 # rows start:stop:step of a source, clamped to the rows it has (a new range and new columns
@@ -21,6 +27,51 @@ const rows = []
 for (let i = start; i < Math.min(stop, n); i += step) rows.push(i)
 return rows
 """
+
+
+GLYPHS = {"line": Line, "scatter": Scatter, "step": Step}
+_SHARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def shared(fig, key: str, make):
+    """One ``make()`` per figure and key: stateless models its renderers can all refer to
+    (fewer models to build, index and send per session; never shared across figures)."""
+    per_fig = _SHARED.setdefault(fig, {})
+    if key not in per_fig:
+        per_fig[key] = make()
+    return per_fig[key]
+
+
+def building(fig):
+    """A context in which many models join ``fig``'s document with one re-index at the end.
+
+    Bokeh re-indexes every model of a document after each change that adds models (a
+    renderer appended, a legend item); a compared run's slot makes a dozen such changes.
+    """
+    doc = fig.document
+    return doc.models.freeze() if doc is not None else contextlib.nullcontext()
+
+
+def all_rows(fig) -> CDSView:
+    """A view of every row, with the figure's one :class:`AllIndices` filter."""
+    return CDSView(filter=shared(fig, "all", AllIndices))
+
+
+def add_glyph(fig, kind: str, x, y, *, source: ColumnDataSource, view: CDSView | None = None,
+              name: str | None = None, **props) -> GlyphRenderer:
+    """``fig.<kind>(x, y, source=…, **props)``, without the selection and muted copies.
+
+    ``bokeh.plotting`` gives every renderer two more glyph models (drawn only for a selection
+    or a muted legend entry, neither of which these figures have); a session builds and
+    sends dozens. Colours and alphas cascade as there (``color`` sets line and fill, …).
+    """
+    cls = GLYPHS[kind]
+    props = dict(props)
+    visuals = pop_visuals(cls, props)
+    renderer = GlyphRenderer(data_source=source, glyph=cls(x=x, y=y, **props, **visuals),
+                             view=view if view is not None else all_rows(fig), name=name)
+    fig.renderers.append(renderer)
+    return renderer
 
 
 def row_filter() -> CustomJSFilter:

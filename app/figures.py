@@ -19,7 +19,7 @@ from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 from bokeh.transform import transform
 
-from .canvas import Canvas, row_filter
+from .canvas import Canvas, add_glyph, all_rows, row_filter, shared
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
                                                 "#D55E00", "#CC79A7")
@@ -45,17 +45,31 @@ def _style(fig) -> None:
     fig.min_border_right = 20
 
 
+_NAN_COLUMNS = ("x", "y", "t", "loss", "sharpness", "threshold", "step", "color")
+
+
+def _nan_source(fig) -> ColumnDataSource:
+    """The figure's one source of stand-ins: one NaN row in every column a glyph here reads."""
+    return shared(fig, "nan", lambda: ColumnDataSource({n: [np.nan] for n in _NAN_COLUMNS}))
+
+
+def _nan_view(fig) -> CDSView:
+    """The stand-ins' one view (one source, so the same rows for all of them)."""
+    return shared(fig, "nan_view", lambda: all_rows(fig))
+
+
 def _stand_in(fig, real, **fixed) -> GlyphRenderer:
     """What the legend draws for ``real`` (a renderer, or a list of them): its glyph at NaN.
 
     BokehJS 3.9 rebuilds a legend, canvases and all, whenever any model it refers to changes,
     data sources included (~14 ms of every η step for the three legends); a stand-in refers
     to nothing a run changes. Its one row is NaN (a legend skips a glyph without rows; the plot
-    draws no NaN). A click on its entry hides every ``real`` too (mirrored by the server).
+    draws no NaN), in a source all the figure's stand-ins share. A click on its entry hides
+    every ``real`` too (mirrored by the server).
     """
     reals = real if isinstance(real, list) else [real]
-    source = ColumnDataSource({name: [np.nan] for name in reals[0].data_source.data})
-    proxy = GlyphRenderer(data_source=source, glyph=reals[0].glyph.clone(**fixed))
+    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=reals[0].glyph.clone(**fixed),
+                          view=_nan_view(fig))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(r, "visible", new) for r in reals])
     return proxy
@@ -66,8 +80,7 @@ def _span_stand_in(fig, spans: list[Span]) -> GlyphRenderer:
     span = spans[0]
     glyph = Line(x="x", y="y", line_color=span.line_color, line_width=span.line_width,
                  line_dash=span.line_dash)
-    proxy = GlyphRenderer(data_source=ColumnDataSource({"x": [np.nan], "y": [np.nan]}),
-                          glyph=glyph)
+    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph, view=_nan_view(fig))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(s, "visible", new) for s in spans])
     return proxy
@@ -119,24 +132,27 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
     loss_map = LinearColorMapper(palette=list(Greys256[90:])[::-1])
     fig.image("image", "x", "y", "dw", "dh", source=src["image"], color_mapper=loss_map,
               level="image")
-    fig.line("x", "y", source=src["curve"], color="#444444", line_width=2)
+    add_glyph(fig, "line", "x", "y", source=src["curve"], color="#444444", line_width=2)
     sharp_map = LinearColorMapper(palette=Viridis256)
-    settles = fig.scatter("x", "y", source=src["manifold"], size=9, color="color",
-                          view=CDSView(filter=filters["manifold_settles"]))
-    unstable = fig.scatter("x", "y", source=src["manifold"], size=6, marker="x",
-                           line_width=1.5, alpha=0.7, color="color",
-                           view=CDSView(filter=filters["manifold_unstable"]))
-    flow = fig.line("x", "y", source=src["flow"], color=BLUE, line_width=3, line_dash="dashed")
-    central = fig.line("x", "y", source=src["central_flow"], name="central_flow_line",
-                       **CENTRAL_FLOW)
-    fig.line("x", "y", source=src["iterates"], color="black", line_width=1, alpha=0.45)
+    settles = add_glyph(fig, "scatter", "x", "y", source=src["manifold"], size=9,
+                        color="color", view=CDSView(filter=filters["manifold_settles"]))
+    unstable = add_glyph(fig, "scatter", "x", "y", source=src["manifold"], size=6, marker="x",
+                         line_width=1.5, alpha=0.7, color="color",
+                         view=CDSView(filter=filters["manifold_unstable"]))
+    flow = add_glyph(fig, "line", "x", "y", source=src["flow"], color=BLUE, line_width=3,
+                     line_dash="dashed")
+    central = add_glyph(fig, "line", "x", "y", source=src["central_flow"],
+                        name="central_flow_line", **CENTRAL_FLOW)
+    add_glyph(fig, "line", "x", "y", source=src["iterates"], color="black", line_width=1,
+              alpha=0.45)
     step_map = LinearColorMapper(palette=list(Oranges256[:190])[::-1])
-    iterates = fig.scatter("x", "y", source=src["iterates"], size=6, line_color=None,
-                           fill_color={"field": "step", "transform": step_map},
-                           view=CDSView(filter=filters["markers"]))
+    iterates = add_glyph(fig, "scatter", "x", "y", source=src["iterates"], size=6,
+                         line_color=None, fill_color={"field": "step", "transform": step_map},
+                         view=CDSView(filter=filters["markers"]))
     iterates.name = "iterate_markers"
-    start = fig.scatter("x", "y", source=src["start"], size=18, marker="circle_cross",
-                        fill_color="white", line_color="black", line_width=2)
+    start = add_glyph(fig, "scatter", "x", "y", source=src["start"], size=18,
+                      marker="circle_cross", fill_color="white", line_color="black",
+                      line_width=2)
     start.name = "start_marker"
     iterate_hover = HoverTool(renderers=[iterates], tooltips=[("step", "@step")],
                               name="landscape_hover")
@@ -267,8 +283,8 @@ def _run_lines(fig, kind: str, src, colour):
         y = transform(kind, CustomJSTransform(
             args={"parity": parity, "log": kind == "loss"},
             v_func=PARITY_JS))
-        lines[parity] = fig.line("t", y, source=src["run"], color=shade, line_width=2,
-                                 name=name)
+        lines[parity] = add_glyph(fig, "line", "t", y, source=src["run"], color=shade,
+                                  line_width=2, name=name)
     return lines[0], lines[1]
 
 
@@ -285,21 +301,21 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
         colour = VERMILLION if kind == "loss" else GREEN
         items = []
         if kind == "sharpness":
-            staircase = fig.step("t", "threshold", source=src["threshold_steps"], mode="after",
-                                 color=PURPLE, line_width=3, line_dash="dashed")
+            staircase = add_glyph(fig, "step", "t", "threshold", source=src["threshold_steps"],
+                                  mode="after", color=PURPLE, line_width=3, line_dash="dashed")
             line = Span(dimension="width", line_color=PURPLE, line_width=2, line_dash="dashed",
                         name="threshold_line")
             fig.add_layout(line)
             spans["threshold_line"].append(line)
             items.append(("threshold 2/η", _stand_in(fig, staircase)))
             # the raw λ_max(H), faint, under a preconditioned λ_max(P⁻¹H) (empty otherwise)
-            raw = fig.line("t", "sharpness", source=src["run_raw"], name="raw_sharpness_line",
-                           **RAW_SHARPNESS)
+            raw = add_glyph(fig, "line", "t", "sharpness", source=src["run_raw"],
+                            name="raw_sharpness_line", **RAW_SHARPNESS)
         even, odd = _run_lines(fig, kind, src, colour)
-        flow = fig.line("t", kind, source=src["flow_run"], color=BLUE, line_width=3,
-                        line_dash="dashed")
-        central = fig.line("t", kind, source=src["central_flow_run"],
-                           name=f"central_flow_{kind}_line", **CENTRAL_FLOW)
+        flow = add_glyph(fig, "line", "t", kind, source=src["flow_run"], color=BLUE,
+                         line_width=3, line_dash="dashed")
+        central = add_glyph(fig, "line", "t", kind, source=src["central_flow_run"],
+                            name=f"central_flow_{kind}_line", **CENTRAL_FLOW)
         eos = Span(dimension="height", line_dash="dotted", line_color="black", line_width=2,
                    name=f"eos_{kind}")
         drop = Span(dimension="height", line_dash="dashdot", line_color=PURPLE, line_width=2,

@@ -16,6 +16,8 @@ import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
+from .canvas import add_glyph, building
+
 COLUMNS = ("x", "y", "t", "loss", "sharpness")
 FRAME_MS = 50   # the player's tick: 20 frames a second
 SPEEDS = {"5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "500 steps/s": 500}
@@ -78,37 +80,43 @@ def player_pace(steps_per_second: float) -> tuple[int, int]:
     return FRAME_MS, max(1, round(steps_per_second * FRAME_MS / 1000))
 
 
+class _Player(pn.widgets.Player):
+    """Panel's Player with :data:`MOVE_JS` on its Bokeh model from the start.
+
+    Attached as the model is made (before it joins the document) instead of through
+    ``jscallback``, which walks and re-indexes the whole document once more per session.
+    """
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        model = super()._get_model(doc, root, parent, comm)
+        model.js_on_change("value", CustomJS(code=MOVE_JS,
+                                             args={"SPAN_NAMES": list(SPAN_NAMES)}))
+        return model
+
+
 class Replay(Viewer):
-    """The player and the cursor glyphs on the dashboard's three figures."""
+    """The player, and the cursor glyphs on the dashboard's three figures.
+
+    The glyphs (``source``, ``spans``) are built the first time a cursor is shown: a link
+    with ``cursor=``, or the first play or scrub (the browser's callback finds no cursor yet
+    and leaves it to the server, which builds it with that step's row).
+    """
 
     def __init__(self, dashboard, **params):
         super().__init__(**params)
         self.state = state = dashboard.state
         self._doc = dashboard._doc
+        self._dashboard = dashboard
         self._data = None
         self._from_browser = False
-        self.source = ColumnDataSource({c: [] for c in COLUMNS}, name="cursor")
-        landscape = dashboard.landscape.figure
-        loss_fig, sharp_fig = dashboard.curves.figures[:2]
-        marker = landscape.scatter("x", "y", source=self.source, marker="diamond", size=22,
-                                   fill_color=MARKER_FILL, line_color="black", line_width=2)
-        marker.name = "cursor_marker"
-        self.spans = []
-        for fig, column, name in ((loss_fig, "loss", SPAN_NAMES[0]),
-                                  (sharp_fig, "sharpness", SPAN_NAMES[1])):
-            span = Span(dimension="height", location=None, line_color=CURSOR_COLOUR,
-                        line_width=2, line_alpha=0.6, name=name)
-            fig.add_layout(span)
-            self.spans.append(span)
-            fig.scatter("t", column, source=self.source, size=11, fill_color=MARKER_FILL,
-                        line_color="black", line_width=2)
+        self.source: ColumnDataSource | None = None   # the glyphs, once built
+        self.spans: list[Span] = []
         interval, step = player_pace(SPEEDS[DEFAULT_SPEED])
-        self.player = pn.widgets.Player(
+        self.player = _Player(
             label="replay step", start=0, end=1, value=max(state.cursor, 0), interval=interval,
             step=step, loop_policy="once", show_loop_controls=False, show_value=True,
             visible_buttons=["first", "previous", "pause", "play", "next", "last"],
             scale_buttons=0.7, width=270, margin=(0, 8))
-        self.player.jscallback(value=MOVE_JS, args={"SPAN_NAMES": list(SPAN_NAMES)})
         self.speed = pn.widgets.Select(options=list(SPEEDS), value=DEFAULT_SPEED, width=115,
                                        description="replay speed")
         self.hide = pn.widgets.Button(label="✕ cursor", width=80, height=34,
@@ -119,6 +127,25 @@ class Replay(Viewer):
         state.param.watch(self._on_cursor, "cursor")
         if self._doc is not None:
             self._doc.js_on_event("document_ready", CustomJS(code=NAME_BUTTONS_JS))
+
+    def _build_glyphs(self) -> None:
+        """The one-row cursor source, its marker on every figure, the two vertical lines."""
+        landscape = self._dashboard.landscape.figure
+        with building(landscape):
+            self.source = ColumnDataSource({c: [] for c in COLUMNS}, name="cursor")
+            loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
+            marker = add_glyph(landscape, "scatter", "x", "y", source=self.source,
+                               marker="diamond", size=22, fill_color=MARKER_FILL,
+                               line_color="black", line_width=2)
+            marker.name = "cursor_marker"
+            for fig, column, name in ((loss_fig, "loss", SPAN_NAMES[0]),
+                                      (sharp_fig, "sharpness", SPAN_NAMES[1])):
+                span = Span(dimension="height", location=None, line_color=CURSOR_COLOUR,
+                            line_width=2, line_alpha=0.6, name=name)
+                fig.add_layout(span)
+                self.spans.append(span)
+                add_glyph(fig, "scatter", "t", column, source=self.source, size=11,
+                          fill_color=MARKER_FILL, line_color="black", line_width=2)
 
     def _on_speed(self, event) -> None:
         interval, step = player_pace(SPEEDS[event.new])
@@ -136,8 +163,8 @@ class Replay(Viewer):
         k = self.state.cursor
         if k >= 0 and self.player.value != min(k, self.player.end):
             self.player.value = min(k, self.player.end)
-        if not self._from_browser:
-            self._show()
+        if not self._from_browser or self.source is None:
+            self._show()   # (the browser moved no cursor it does not have yet)
         else:
             self._label()
 
@@ -154,6 +181,11 @@ class Replay(Viewer):
             return
         layer = cursor_layer(self._data, self.state.cursor)
         with pn.io.hold(self._doc):
+            if self.source is None:
+                if self.state.cursor < 0:
+                    self._label()
+                    return   # no cursor yet, none asked for
+                self._build_glyphs()
             if not _same(self.source.data, layer["cursor"]):
                 self.source.data = layer["cursor"]
             loc = layer["cursor_t"] if np.isfinite(layer["cursor_t"]) else None

@@ -29,6 +29,27 @@ def session_query() -> dict[str, str]:
     return out
 
 
+def page_template(explorer: "Explorer") -> pn.template.BootstrapTemplate:
+    """The page around one session's explorer: its controls in the sidebar, its views in main."""
+    return pn.template.BootstrapTemplate(title="EoS Explorer", sidebar=[explorer.controls],
+                                         main=[explorer], sidebar_width=340,
+                                         header_background="#0072B2")
+
+
+def serve(template, doc) -> None:
+    """Put ``template``'s Bokeh models into the session's ``doc``, indexing them once.
+
+    Panel adds the page's roots one by one (and first removes each from any document);
+    Bokeh re-indexes every model of the document after each such change. Frozen, the index
+    is rebuilt once, at the end.
+    """
+    with doc.models.freeze():
+        if doc.session_context is not None:
+            template.servable()   # = server_doc(doc) in a server session, and its logging
+        else:   # a document of one's own (tests, benchmarks)
+            template.server_doc(doc)
+
+
 class Explorer(Viewer):
     """One session: a fresh state (never shared), its controls and its plots."""
 
@@ -37,9 +58,10 @@ class Explorer(Viewer):
         closed_sockets.install()   # a page closed mid-write: one line, no traceback
         self.state = ExplorerState()
         notices = self.state.apply_query(session_query())
+        # what the link asked for that could not be done (built only if there is something)
         self.notice = pn.pane.Alert("\n".join(f"- {n}" for n in notices), alert_type="warning",
-                                    visible=bool(notices), sizing_mode="stretch_width",
-                                    margin=(0, 10))
+                                    sizing_mode="stretch_width",
+                                    margin=(0, 10)) if notices else None
         self.controls = Controls(self.state)
         self.about = About(self.state)
         self.built: dict[str, object] = {}   # the views this session has shown, by name
@@ -101,5 +123,6 @@ class Explorer(Viewer):
         pn.state.location.update_query(**self.state.query())
 
     def __panel__(self):
-        return pn.Column(self.notice, self.switch, self.body, self.about,
+        notice = [self.notice] if self.notice is not None else []
+        return pn.Column(*notice, self.switch, self.body, self.about,
                          sizing_mode="stretch_width")

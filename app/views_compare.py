@@ -1,9 +1,11 @@
 """The compare bar and the compared runs' glyphs on the live figures (the runs: compare.py).
 
-One slot per colour, built once with empty sources: a path and its end on the landscape, a
-loss line, a sharpness line and its own 2/η staircase (dashed, in its colour), one legend
-entry. Pinning or removing a run only fills or empties a slot's sources; moving a live
-control only re-labels the entries if what differs from the live run has changed.
+One slot per colour: a path and its end on the landscape, a loss line, a sharpness line and
+its own 2/η staircase (dashed, in its colour), one legend entry. A slot is built the first
+time a run is pinned into it (a page opened without compared runs builds none: the four
+slots were ~40 % of the dashboard's models); then pinning or removing a run only fills or
+empties its sources, and moving a live control only re-labels the entries if what differs
+from the live run has changed.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, Legend, LegendItem
 from panel.viewable import Viewer
 
 from . import compare
+from .canvas import add_glyph, building
 from .compare import COLOURS, MAX_RUNS, Compared
 
 EMPTY = compare.layers(compare.RunResult(None))
@@ -27,16 +30,17 @@ class Slot:
                         for layer, cols in EMPTY.items()}
         src = self.sources
         self.plane = [
-            landscape.line("x", "y", source=src["path"], color=colour, line_width=2.5, alpha=0.9),
-            landscape.scatter("x", "y", source=src["end"], marker="square", size=12,
-                              fill_color=colour, line_color="white", line_width=1.5)]
-        loss = loss_fig.line("t", "loss", source=src["run"], color=colour, line_width=1.5,
-                             name=f"compare{index}_loss")
+            add_glyph(landscape, "line", "x", "y", source=src["path"], color=colour,
+                      line_width=2.5, alpha=0.9),
+            add_glyph(landscape, "scatter", "x", "y", source=src["end"], marker="square",
+                      size=12, fill_color=colour, line_color="white", line_width=1.5)]
+        loss = add_glyph(loss_fig, "line", "t", "loss", source=src["run"], color=colour,
+                         line_width=1.5, name=f"compare{index}_loss")
         self.curves = [
-            loss, sharp_fig.line("t", "sharpness", source=src["run"], color=colour, line_width=1.5,
-                                   alpha=0.85),
-            sharp_fig.step("t", "threshold", source=src["threshold"], mode="after", color=colour,
-                           line_width=2, line_dash="dashed")]
+            loss, add_glyph(sharp_fig, "line", "t", "sharpness", source=src["run"],
+                            color=colour, line_width=1.5, alpha=0.85),
+            add_glyph(sharp_fig, "step", "t", "threshold", source=src["threshold"],
+                      mode="after", color=colour, line_width=2, line_dash="dashed")]
         for r in self.plane + self.curves:
             r.visible = False
         for fig, renderers in ((landscape, self.plane[:1]), (loss_fig, self.curves[:1]),
@@ -93,10 +97,7 @@ class CompareBar(Viewer):
         self.state = state = dashboard.state
         self._doc = dashboard._doc
         self._dashboard = dashboard
-        loss_fig, sharp_fig = dashboard.curves.figures[:2]
-        self.slots = [Slot(i, c, dashboard.landscape.figure, loss_fig, sharp_fig)
-                      for i, c in enumerate(COLOURS)]
-        _legend(loss_fig).items.extend(s.item for s in self.slots)
+        self.slots: list[Slot | None] = [None] * len(COLOURS)   # built when first filled
         w = pn.widgets
         self.pin = w.Button(label="+ pin run", button_type="primary", width=90, height=34, margin=(4, 3),
                             description="Keep this run to compare (up to 4)")
@@ -132,13 +133,30 @@ class CompareBar(Viewer):
 
     # --- drawing ------------------------------------------------------------------------
 
+    def slot(self, i: int) -> Slot:
+        """Slot ``i``'s glyphs, built on the figures (and its legend entry) on first use."""
+        if self.slots[i] is None:
+            loss_fig, sharp_fig = self._dashboard.curves.figures[:2]
+            with building(loss_fig):
+                slot = Slot(i, COLOURS[i], self._dashboard.landscape.figure, loss_fig,
+                            sharp_fig)
+                items = _legend(loss_fig).items
+                # in slot order, after the live run's entries
+                at = len(items) - sum(s is not None for s in self.slots[i + 1:])
+                _legend(loss_fig).items = items[:at] + [slot.item] + items[at:]
+            self.slots[i] = slot
+        return self.slots[i]
+
     def _fill(self) -> None:
         """Push every slot's layers (after the runs change, the x-axis or the live plane)."""
         plane = self._plane
         with pn.io.hold(self._doc):
             for i, slot in enumerate(self.slots):
                 result = self.runs.results[i] if i < len(self.runs.results) else None
-                slot.fill(compare.layers(result, self.state.x_axis, plane) if result else EMPTY)
+                if result is None and slot is None:
+                    continue   # never used: nothing to empty
+                self.slot(i).fill(compare.layers(result, self.state.x_axis, plane)
+                                  if result else EMPTY)
             self._relabel()
             self._dashboard.refit()   # the landscape window holds the compared runs too
 
@@ -147,7 +165,8 @@ class CompareBar(Viewer):
         for i, (slot, chip) in enumerate(zip(self.slots, self.chips)):
             if i < len(self.runs.pins):
                 text = compare.label(self.runs.pins[i], live)
-                slot.relabel(text)
+                if slot is not None:
+                    slot.relabel(text)
                 name = f"✕ {text}"
                 if chip.label != name:
                     chip.label = name

@@ -68,7 +68,14 @@ def live(widget):
 
 
 class Controls(Viewer):
-    """Widgets built from the state's parameters (one set per session, never shared)."""
+    """Widgets built from the state's parameters (one set per session, never shared).
+
+    A control that does not apply to the model and rule shown (β, β₁, β₂, ε; z₀, w₀ of a
+    symmetric start; λ₁, λ₂; the seed) is built the first time it applies, not before: a
+    default page does not build (and send) nine hidden widgets.
+    """
+
+    LAZY = ("lam1", "lam2", "beta", "beta1", "beta2", "eps", "z0", "w0", "seed")
 
     def __init__(self, state: ExplorerState, **params):
         super().__init__(**params)
@@ -92,18 +99,29 @@ class Controls(Viewer):
                                              sizing_mode="stretch_width")
         self.eta = live(bind(w.EditableFloatSlider(name="step size η", **slider), state, "eta"))
         # the rule's hyperparameters, each shown only for the rules that have it
-        self.hyper = {n: live(bind(w.EditableFloatSlider(name=p[n].label, start=lo, end=hi,
-                                                         step=p[n].step, **slider), state, n))
-                      for n, (lo, hi) in (("beta", (0.0, 0.99)), ("beta1", (0.0, 0.99)),
-                                          ("beta2", (0.0, 0.9999)))}
-        self.hyper["eps"] = bind(w.FloatInput(name="ε (added to √v)", step=1e-8,
-                                              sizing_mode="stretch_width"), state, "eps")
+        self._factories = {
+            n: (lambda n=n, lo=lo, hi=hi: live(bind(w.EditableFloatSlider(
+                name=p[n].label, start=lo, end=hi, step=p[n].step, **slider), state, n)))
+            for n, (lo, hi) in (("beta", (0.0, 0.99)), ("beta1", (0.0, 0.99)),
+                                ("beta2", (0.0, 0.9999)))}
+        self._factories["eps"] = lambda: bind(w.FloatInput(name="ε (added to √v)", step=1e-8,
+                                                           sizing_mode="stretch_width"),
+                                              state, "eps")
+        self._factories.update({
+            n: (lambda n=n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider),
+                                      state, n))) for n in ("z0", "w0")})
+        self._factories.update({
+            n: (lambda n=n: live(bind(w.EditableFloatSlider(name=p[n].label, start=0.0,
+                                                            end=3.0, step=0.01, **slider),
+                                      state, n))) for n in ("lam1", "lam2")})
+        self._factories["seed"] = lambda: bind(w.IntInput(name=p.seed.label,
+                                                          sizing_mode="stretch_width"),
+                                               state, "seed")
+        self.hyper, self.lams = {}, {}   # those built so far, by name
         self.starts = {n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider), state, n))
-                       for n in ("x0", "y0", "z0", "w0")}
+                       for n in ("x0", "y0")}
+        self.seed = None
         self.symmetric = w.Checkbox.from_param(state.param.symmetric)
-        self.lams = {n: live(bind(w.EditableFloatSlider(name=p[n].label, start=0.0, end=3.0,
-                                                        step=0.01, **slider), state, n))
-                     for n in ("lam1", "lam2")}
         self.steps = live(bind(w.EditableIntSlider(name=p.steps.label, start=10, end=5000,
                                                    step=10, sizing_mode="stretch_width"),
                                state, "steps"))
@@ -111,8 +129,6 @@ class Controls(Viewer):
                                          sizing_mode="stretch_width"), state, "drop_step")
         self.drop_eta = bind(w.FloatInput(name=p.drop_eta.label, step=0.001,
                                           sizing_mode="stretch_width"), state, "drop_eta")
-        self.seed = bind(w.IntInput(name=p.seed.label, sizing_mode="stretch_width"),
-                         state, "seed")
         self.show_flow = w.Checkbox.from_param(state.param.show_flow)
         self.show_central_flow = w.Checkbox.from_param(state.param.show_central_flow)
         self.x_axis = w.RadioButtonGroup.from_param(state.param.x_axis, name="x-axis",
@@ -121,10 +137,33 @@ class Controls(Viewer):
         self.reset = w.Button(name="reset to the model's defaults", button_type="default",
                               sizing_mode="stretch_width")
         self.reset.on_click(lambda event: state.reset())
+        self.drop_title = pn.pane.Markdown("**Step-size drop** (at step k, η → η₁)",
+                                           margin=(10, 10, 0, 10))
+        self.drop_row = pn.Row(self.drop_step, self.drop_eta, sizing_mode="stretch_width")
+        self.column = pn.Column(sizing_mode="stretch_width")
         state.param.watch(self._on_model, ["model", "lam1", "lam2"])
         state.param.watch(self._on_visibility, ["model", "optimizer", "symmetric"])
         self._on_model()
         self._on_visibility()
+
+    def widget(self, name: str):
+        """The control ``name`` of :attr:`LAZY` (or a start), built now if it is not yet."""
+        for group in (self.hyper, self.lams, self.starts):
+            if name in group:
+                return group[name]
+        if name == "seed" and self.seed is not None:
+            return self.seed
+        made = self._factories[name]()
+        if name in ("z0", "w0"):
+            self.starts[name] = made
+            self._set_range(name)
+        elif name in ("lam1", "lam2"):
+            self.lams[name] = made
+        elif name == "seed":
+            self.seed = made
+        else:
+            self.hyper[name] = made
+        return made
 
     def _on_preset_choice(self, event):
         if event.new and event.new != self.state.preset:
@@ -137,47 +176,65 @@ class Controls(Viewer):
         self.preset_caption.object = PRESETS[name].caption if name else ""
         self.preset_caption.visible = bool(name)
 
+    def _set_range(self, name: str) -> None:
+        """A start slider's range is the model's plotting window (x for x₀, z₀; y for y₀, w₀)."""
+        (x_lo, x_hi), *rest = self.state.model_object().window
+        if name in ("x0", "z0"):
+            self.starts[name].param.update(start=x_lo, end=x_hi, step=fine_step(x_lo, x_hi))
+        elif rest:
+            y_lo, y_hi = rest[0]
+            self.starts[name].param.update(start=y_lo, end=y_hi, step=fine_step(y_lo, y_hi))
+
     def _on_model(self, *events):
         """Slider ranges follow the model (its η range and its plotting window)."""
         m = self.state.model_object()
         lo, hi = m.eta_range
         self.eta.param.update(start=lo, end=hi, step=self.state.param.eta.step)
-        (x_lo, x_hi), *rest = m.window
-        for name in ("x0", "z0"):
-            self.starts[name].param.update(start=x_lo, end=x_hi, step=fine_step(x_lo, x_hi))
-        if rest:
-            y_lo, y_hi = rest[0]
-            for name in ("y0", "w0"):
-                self.starts[name].param.update(start=y_lo, end=y_hi,
-                                               step=fine_step(y_lo, y_hi))
+        for name in self.starts:
+            self._set_range(name)
         # one pane per line: a long formula (picky) wraps instead of being cut off
         self.formula.objects = [
             pn.pane.LaTeX(line, renderer="katex", margin=(0, 10), sizing_mode="stretch_width",
                           styles={"font-size": "15px", "overflow-x": "auto"})
             for line in formula_lines(m.formula)]
 
-    def _on_visibility(self, *events):
+    def _applies(self) -> dict[str, bool]:
+        """Which of the model- and rule-specific controls apply to the state now."""
         s = self.state
-        dim = s.dim
-        self.starts["y0"].visible = dim >= 2
-        self.symmetric.visible = s.model == "xyzw"
-        for name in ("z0", "w0"):
-            self.starts[name].visible = s.model == "xyzw" and not s.symmetric
-        for widget in self.lams.values():
-            widget.visible = s.model == "quadratic"
-        self.seed.visible = dynamics.OPTIMIZERS[s.optimizer].stochastic
         names = HYPER_NAMES.get(s.optimizer, ())
-        for name, widget in self.hyper.items():
-            widget.visible = name in names
+        xyzw = s.model == "xyzw"
+        return {"y0": s.dim >= 2, "symmetric": xyzw,
+                "z0": xyzw and not s.symmetric, "w0": xyzw and not s.symmetric,
+                "lam1": s.model == "quadratic", "lam2": s.model == "quadratic",
+                "seed": dynamics.OPTIMIZERS[s.optimizer].stochastic,
+                **{n: n in names for n in ("beta", "beta1", "beta2", "eps")}}
+
+    def _on_visibility(self, *events):
+        applies = self._applies()
+        for name, shown in applies.items():
+            if shown and name in self.LAZY:
+                self.widget(name)
+        for name, shown in applies.items():
+            widget = (self.symmetric if name == "symmetric" else self.seed if name == "seed"
+                      else {**self.hyper, **self.lams, **self.starts}.get(name))
+            if widget is not None:
+                widget.visible = shown
+        objects = self._objects()
+        if objects != self.column.objects:   # a control was built: it joins the sidebar
+            self.column.objects = objects
+
+    def _objects(self) -> list:
+        """The sidebar's items in order: every control built so far (hidden where it does
+        not apply)."""
+        def built(*names):
+            return [self.widget(n) for n in names
+                    if n in self.hyper or n in self.lams or n in self.starts
+                    or (n == "seed" and self.seed is not None)]
+        return [self.preset, self.preset_caption, self.model, self.formula,
+                *built("lam1", "lam2"), self.optimizer, *built("beta", "beta1", "beta2", "eps"),
+                self.eta, self.starts["x0"], self.starts["y0"], self.symmetric,
+                *built("z0", "w0"), self.steps, self.drop_title, self.drop_row, *built("seed"), self.show_flow, self.show_central_flow, self.x_axis,
+                self.reset]
 
     def __panel__(self):
-        starts = [self.starts["x0"], self.starts["y0"], self.symmetric, self.starts["z0"],
-                  self.starts["w0"]]
-        return pn.Column(
-            self.preset, self.preset_caption, self.model, self.formula, *self.lams.values(), self.optimizer,
-            *self.hyper.values(), self.eta, *starts, self.steps,
-            pn.pane.Markdown("**Step-size drop** (at step k, η → η₁)", margin=(10, 10, 0, 10)),
-            pn.Row(self.drop_step, self.drop_eta, sizing_mode="stretch_width"),
-            self.seed, self.show_flow, self.show_central_flow, self.x_axis, self.reset,
-            sizing_mode="stretch_width",
-        )
+        return self.column

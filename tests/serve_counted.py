@@ -10,6 +10,7 @@ import gc
 import json
 import signal
 import sys
+from pathlib import Path
 
 COUNTED = ("ServerSession", "Document", "Explorer", "Dashboard", "ExplorerState",
            "BootstrapTemplate")
@@ -29,6 +30,9 @@ def _count(count_file):
 
 
 if __name__ == "__main__":
+    # this checkout's `app`, as `python -m panel serve` from its root would import (run as a
+    # script, sys.path starts at tests/, and an editable install may point elsewhere)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     signal.signal(signal.SIGUSR1, _count(sys.argv[1]))
     sys.argv = ["panel", "serve", *sys.argv[2:]]
     from panel.command import main

@@ -233,6 +233,10 @@ def test_each_new_page_has_its_export_row(page, figures):
     state = ExplorerState()
     state.param.update(basin_res=8, basin_steps=5, sweep_count=4, sweep_steps=10, steps=20)
     layout = PAGES[page].build(state).__panel__()
+    # the downloads are built on the first "Export…"
+    toggle = [w for w in layout.select(pn.widgets.Toggle) if w.name == "Export…"]
+    assert len(toggle) == 1 and not layout.select(pn.widgets.FileDownload)
+    toggle[0].value = True
     which = [w for w in layout.select(pn.widgets.Select) if w.name == "export figure"]
     assert len(which) == 1 and which[0].value == page
     assert sorted(which[0].options.values()) == sorted([page] + figures)

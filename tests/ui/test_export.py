@@ -146,6 +146,8 @@ def test_a_preset_by_link_downloads_png_svg_csv_html(browser, server_url, tmp_pa
     try:
         page.open(server_url + "?preset=zhu-fig2a")
         p = page.page
+        assert p.get_by_role("button", name="PNG", exact=True).count() == 0   # built on use
+        p.get_by_role("button", name="Export…").click()
         png = _download(p, "PNG", tmp_path)
         assert png.name == "eos_xyzw_eta0.2_trajectory.png"
         data = png.read_bytes()
