@@ -198,6 +198,7 @@ def test_a_preset_by_link_on_the_oscillation_view_downloads_every_format(browser
                         "Bokeh.documents[0]"
                         ".get_model_by_name('osc_phase'); return s != null && s.data != null && "
                         "(s.get_length() ?? 0) > 1000 }", timeout=240000)
+        p.get_by_role("button", name="Export…").click()   # the download row is built on use
         png = _download(p, "PNG", tmp_path)
         assert png.name == "eos_xyzw_eta0.2_oscillation.png"
         data = png.read_bytes()
