@@ -76,6 +76,8 @@ def classify(traj, etas=None, optimizer: str | None = None) -> Verdict:
                          f"(∇L = 0 but L = {loss[0]:.3g}): {r.rule} never moves. "
                          "Pick another start.")
         if abs(loss[-1] - loss[-orbit.SETTLE:][0]) <= 1e-9 * loss[-1]:
+            if r.name == "central_flow" and abs(sharp[-1] / r.threshold - 1) <= 1e-3:
+                return r.rests_on_the_edge()
             return r.say("stationary", f"{r.rule} stopped at a stationary point that is not "
                          f"a minimum{r.where()}: ∇L = 0 there but L = {loss[-1]:.3g} > 0.")
     if orbit.growing(loss):
@@ -233,6 +235,15 @@ class _Run:
             words += (f" It is rising again ({a:.4g} → {b:.4g} over the last {m} steps) as "
                       f"v shrinks: if it reaches {self.t_name}, the loss spikes again.")
         return words
+
+    def rests_on_the_edge(self) -> Verdict:
+        """The central flow at rest with S = 2/η and L > 0: ∇L ≠ 0 there, but the implicit
+        oscillation term of the flow (GD's swing along the top eigenvector) cancels it."""
+        return Verdict("stationary", f"{self.rule} came to rest on the edge of stability"
+                       f"{self.where()}: its sharpness is held at {self.t_name} = "
+                       f"{self.threshold:.4g}, and the oscillation it stands for cancels −∇L "
+                       f"there, so the loss stays at {self.loss[-1]:.3g} > 0 (GD rides a "
+                       "2-cycle around this point).", "info")
 
     def periodic(self, cycle: orbit.Cycle) -> Verdict:
         p = cycle.period

@@ -7,6 +7,8 @@ Formulas (exact):
   xyzw       ½ (1 − xyzw)²           (Zhu et al. 2023, the minimalist example)
   arora      (1 + x²) y²             (Arora, Li, Panigrahi 2022, Fig. 1)
   picky      ½ (f₁ + f₂), f₁ = min{x², 0.1(x−1)²}, f₂ = min{x², 1.9(x−1)²}  (Wu, Ma, E 2018)
+  sharpening ½ (c + y²) x² + ½ κ (y − y*)², (c, κ, y*) = (9.5, 0.1, 2.5)
+                                       (self-stabilization, Damian, Nichani, Lee 2022)
 """
 from __future__ import annotations
 
@@ -49,6 +51,12 @@ def _picky_components(theta, consts):
 
 def _picky_loss(theta, consts):
     return jnp.mean(_picky_components(theta, consts))
+
+
+def _sharpening_loss(theta, consts):
+    c, kappa, y_star = consts[0], consts[1], consts[2]
+    x, y = theta[0], theta[1]
+    return 0.5 * (c + y**2) * x**2 + 0.5 * kappa * (y - y_star) ** 2
 
 
 # --- minima manifolds in the plotting plane ----------------------------------------------
@@ -94,6 +102,12 @@ def _quadratic_manifold(lams, window):
 
 def _picky_manifold(consts, window):
     return [Segment(np.array([[0.0], [1.0]]), np.array([2.0, 2.0]))]
+
+
+def _sharpening_manifold(consts, window):
+    # One minimum, (0, y*); there the Hessian is diag(c + y*², κ).
+    c, kappa, y_star = consts
+    return [Segment(np.array([[0.0, y_star]]), np.array([max(c + y_star**2, kappa)]))]
 
 
 def _symmetric_xyzw(plane_points):
@@ -207,5 +221,20 @@ MODELS: dict[str, Model] = {
         note=("Both minima have sharpness 2, so GD at η = 0.7 (2/η ≈ 2.86) is stable at "
               "either. SGD picks f₁ or f₂: at x = 1 their curvatures are 0.2 and 3.8 and "
               "the second moment grows by 1.7476 per step, so SGD escapes to x = 0."),
+    ),
+    "sharpening": Model(
+        name="sharpening",
+        title="Self-stabilization: ½ (c + y²) x² + ½ κ (y − y*)²",
+        formula=r"L(x, y) = \tfrac12 (c + y^2)\, x^2 + \tfrac12 \kappa\, (y - y^*)^2",
+        dim=2, param_names=("x", "y"), loss_fn=_sharpening_loss,
+        consts=(9.5, 0.1, 2.5),
+        default_init=(0.5, 0.3), default_eta=0.2, eta_range=(0.01, 0.25), default_steps=1000,
+        window=((-1.5, 1.5), (-0.5, 3.0)),
+        manifold_fn=_sharpening_manifold,
+        note=("Damian, Nichani, Lee 2022 (self-stabilization), with c = 9.5, κ = 0.1, "
+              "y* = 2.5. The sharpness along x is c + y²; gradient flow pulls y to y* "
+              "(sharpness 15.75). GD at η = 0.2 stops where c + y² = 2/η = 10: x swings "
+              "±σ every step and the x² term holds y there, so S stays at 2/η and the loss "
+              "stays positive. Cut η (drop to 0.1) and the sharpening resumes."),
     ),
 }

@@ -12,12 +12,15 @@ Hand derivations (r denotes the residual of the product):
   arora L = (1 + x²)y²: ∇ = (2xy², 2(1 + x²)y), H = [[2y², 4xy], [4xy, 2(1 + x²)]]
   picky f₁ = min{x², 0.1(x − 1)²}, f₂ = min{x², 1.9(x − 1)²}, L = ½(f₁ + f₂); away from the
         kinks each fᵢ is one parabola, so fᵢ' and fᵢ'' are those of the active branch.
+  sharpening  L = ½(c + y²)x² + ½κ(y − y*)², (c, κ, y*) = SHARPENING:
+        ∇ = ((c + y²)x, x²y + κ(y − y*)),  H = [[c + y², 2xy], [2xy, x² + κ]]
 """
 from __future__ import annotations
 
 import numpy as np
 
 THRESHOLD = 1e6  # the contract's divergence bound on max|θ|
+SHARPENING = (9.5, 0.1, 2.5)   # (c, κ, y*) of the registry's self-stabilization toy
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -42,6 +45,9 @@ def loss(name, t, lams=None):
         return (1.0 + t[0] ** 2) * t[1] ** 2
     if name == "picky":
         return float(np.mean(picky_components(t[0])))
+    if name == "sharpening":
+        c, kappa, y_star = SHARPENING
+        return 0.5 * (c + t[1] ** 2) * t[0] ** 2 + 0.5 * kappa * (t[1] - y_star) ** 2
     raise KeyError(name)
 
 
@@ -79,6 +85,9 @@ def grad(name, t, lams=None):
         return np.array([2.0 * x * y * y, 2.0 * (1.0 + x * x) * y])
     if name == "picky":
         return np.array([0.5 * np.sum(_picky_component_grads(t[0]))])
+    if name == "sharpening":
+        c, kappa, y_star = SHARPENING
+        return np.array([(c + y * y) * x, x * x * y + kappa * (y - y_star)])
     raise KeyError(name)
 
 
@@ -111,6 +120,9 @@ def hessian(name, t, lams=None):
         return h
     if name == "arora":
         return np.array([[2 * y * y, 4 * x * y], [4 * x * y, 2 * (1.0 + x * x)]])
+    if name == "sharpening":
+        c, kappa, _ = SHARPENING
+        return np.array([[c + y * y, 2 * x * y], [2 * x * y, x * x + kappa]])
     raise KeyError(name)
 
 

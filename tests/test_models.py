@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 import dynamics
 import reference as ref
 
-NAMES = ["quadratic", "xy", "x2y2", "xyzw", "arora", "picky"]
+NAMES = ["quadratic", "xy", "x2y2", "xyzw", "arora", "picky", "sharpening"]
 QUADRATIC_LAMS = (1.0, 0.4)  # the registry's default quadratic (Arora et al. Fig. 2)
 
 
@@ -19,14 +19,14 @@ def lams_of(name):
 
 # --- analytic checks ----------------------------------------------------------------------
 
-def test_registry_has_the_six_objectives():
+def test_registry_has_the_seven_objectives():
     assert set(dynamics.MODELS) == set(NAMES)
     assert set(dynamics.OPTIMIZERS) >= {"gd", "normalized_gd", "sqrt_gd", "sgd", "flow",
                                         "central_flow", "momentum", "rmsprop", "adam"}
 
 
 @pytest.mark.parametrize("name,dim", [("quadratic", 2), ("xy", 2), ("x2y2", 2), ("xyzw", 4),
-                                      ("arora", 2), ("picky", 1)])
+                                      ("arora", 2), ("picky", 1), ("sharpening", 2)])
 def test_metadata_is_consistent(name, dim):
     m = dynamics.MODELS[name]
     assert m.dim == dim
@@ -75,6 +75,35 @@ def test_arora_loss_by_hand():
     assert m.loss((5.0, 0.0)) == 0.0
 
 
+def test_sharpening_loss_by_hand():
+    m = dynamics.MODELS["sharpening"]
+    assert tuple(m.consts) == ref.SHARPENING
+    assert m.loss((0.0, 2.5)) == 0.0                                      # the one minimum
+    assert m.loss((1.0, 1.0)) == pytest.approx(0.5 * 10.5 + 0.05 * 2.25, rel=1e-15)
+    assert m.loss((0.0, 0.5)) == pytest.approx(0.05 * 4.0, rel=1e-15)
+
+
+def test_sharpening_gd_two_cycle_is_the_closed_form():
+    """GD at η holds y where c + y² = 2/η, with x ↔ −x of amplitude σ, σ² = κ(y* − y)/y.
+
+    At y_e = √(2/η − c) the x-update is x ← (1 − η(c + y_e²))x = −x, and ∂L/∂y = 0 along
+    the cycle iff x²y_e = κ(y* − y_e). A plain numpy GD loop from the registry's start
+    lands on this cycle; its sharpness is the top eigenvalue of [[2/η, 2σy_e], [2σy_e, σ² + κ]]."""
+    c, kappa, y_star = ref.SHARPENING
+    eta = 0.2
+    y_e = np.sqrt(2 / eta - c)
+    sigma = np.sqrt(kappa * (y_star - y_e) / y_e)
+    t = np.array(dynamics.MODELS["sharpening"].default_init, dtype=float)
+    for _ in range(1000):
+        t = t - eta * ref.grad("sharpening", t)
+    assert abs(t[0]) == pytest.approx(sigma, rel=1e-6) and t[1] == pytest.approx(y_e, rel=1e-6)
+    assert ref.loss("sharpening", t) == pytest.approx(
+        0.5 * (2 / eta) * sigma**2 + 0.5 * kappa * (y_star - y_e) ** 2, rel=1e-6)
+    expected = np.linalg.eigvalsh([[2 / eta, 2 * sigma * y_e], [2 * sigma * y_e, sigma**2 + kappa]])[-1]
+    assert ref.sharpness("sharpening", t) == pytest.approx(expected, rel=1e-6)
+    assert abs(expected - 2 / eta) < 0.1
+
+
 @pytest.mark.parametrize("x,f1,f2", [
     (0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.1, 0.01, 0.01),          # both x² branches
     (0.5, 0.025, 0.25),                                            # f₁ switched, f₂ not yet
@@ -87,7 +116,7 @@ def test_picky_components_by_hand(x, f1, f2):
     assert m.loss((x,)) == pytest.approx(0.5 * (f1 + f2), rel=1e-14, abs=1e-300)
 
 
-@pytest.mark.parametrize("name", ["quadratic", "xy", "x2y2", "xyzw", "arora"])
+@pytest.mark.parametrize("name", ["quadratic", "xy", "x2y2", "xyzw", "arora", "sharpening"])
 def test_only_picky_is_a_finite_sum(name):
     m = dynamics.MODELS[name]
     assert m.n_components == 0
@@ -150,7 +179,7 @@ def test_loss_is_the_formula(name, pts):
 
 
 @settings(max_examples=25, deadline=None)
-@given(name=st.sampled_from(["quadratic", "xy", "x2y2", "xyzw", "arora"]),
+@given(name=st.sampled_from(["quadratic", "xy", "x2y2", "xyzw", "arora", "sharpening"]),
        pts=st.lists(coord, min_size=2, max_size=2))
 def test_project_inverts_embed(name, pts):
     m = dynamics.MODELS[name]

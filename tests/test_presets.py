@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+import reference as ref
+
 from app import compare
 from app.presets import PRESETS
 from app.state import ExplorerState
@@ -82,11 +84,24 @@ def test_wu_ma_e_gd_stays_at_one_sgd_settles_at_zero():
     assert sgd.traj.params[-1, 0] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_step_drop_sharpness_stays_after_the_drop():
+def test_step_drop_sharpening_resumes_after_the_drop():
+    """Seed Fig. 7's shape: S sits at 2/η₁ = 10, η drops to 0.1, S rises towards 15.75."""
     traj = opened("step-drop").run().traj
-    assert traj.eta[398] == 0.2 and traj.eta[400] == 0.1
-    assert 9.8 < traj.sharpness[399] < 10.0
-    assert np.all(np.abs(traj.sharpness[450:] - 9.93) < 0.01)   # far below the new 20
+    assert traj.eta[598] == 0.2 and traj.eta[600] == 0.1
+    S, loss = np.asarray(traj.sharpness), np.asarray(traj.loss)
+    assert np.all(np.abs(S[100:600] - 10.0) < 0.1)           # 500 steps at the edge
+    assert np.all(loss[100:600] > 1.0)                        # held away from the minimum
+    c, _, y_star = ref.SHARPENING
+    target = min(c + y_star**2, 20.0)                         # 15.75: the minimum, below 2/η₂
+    assert S[-1] - S[599] >= 0.5 * (target - S[599])
+    assert S[-1] == pytest.approx(15.7, abs=0.05) and S[-1] < target
+    assert loss[-1] < 1e-5 * loss[599]
+    # The run is a numpy GD loop on the hand-written gradient, step for step.
+    t = np.array([0.5, 0.3])
+    for k in range(1200):
+        t = t - traj.eta[k] * ref.grad("sharpening", t)
+    np.testing.assert_allclose(traj.params[-1], t, rtol=1e-9, atol=1e-12)
+    assert S[-1] == pytest.approx(ref.sharpness("sharpening", t), rel=1e-9)
 
 
 def test_momentum_settles_just_below_two_plus_two_beta_over_eta():
