@@ -32,7 +32,8 @@ ZHU_ETAS = (2 / 8, 2 / 10, 2 / 12)   # Zhu et al. 2023, Fig. 2a: 2/η = 8, 10, 1
 ZHU_MODELS = ("xyzw", "x2y2")
 BUCKETS = 150   # a compared curve keeps each bucket's extremes: ≤ 4 × 150 points to repaint
 SHORT_MODEL = {"quadratic": "quadratic", "xy": "xy (degree 2)", "x2y2": "x²y² (degree 4)",
-               "xyzw": "xyzw (degree 4)", "arora": "Arora toy", "picky": "picky (1-D)"}
+               "xyzw": "xyzw (degree 4)", "arora": "Arora toy", "picky": "picky (1-D)",
+               "sharpening": "self-stabilization toy"}
 _DEFAULTS: dict[str, dict] = {}
 
 

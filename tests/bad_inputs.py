@@ -101,7 +101,7 @@ CASES = [
     Case("link", "steps=0", "Ignored steps=0 from the link: it must lie between 1 and 20000."),
     Case("link", "steps=2.5", "Ignored steps=2.5 from the link: it must be a whole number."),
     Case("link", "model=rosenbrock", "Ignored model=rosenbrock from the link: it is not one of "
-         "the choices: quadratic, xy, x2y2, xyzw, arora, picky.", browser=True),
+         "the choices: quadratic, xy, x2y2, xyzw, arora, picky, sharpening.", browser=True),
     Case("link", "optimizer=lion", "Ignored optimizer=lion from the link: it is not one of the "
          "choices for the model 'xyzw': gd, normalized_gd", browser=True),
     Case("link", "optimizer=sgd", "Ignored optimizer=sgd from the link: it is not one of the "
