@@ -224,7 +224,7 @@ MODELS: dict[str, Model] = {
     ),
     "sharpening": Model(
         name="sharpening",
-        title="Self-stabilization (Damian, Nichani, Lee 2022)",
+        title="Self-stabilization (Damian et al. 2022)",
         formula=r"L(x, y) = \tfrac12 (c + y^2)\, x^2 + \tfrac12 \kappa\, (y - y^*)^2",
         dim=2, param_names=("x", "y"), loss_fn=_sharpening_loss,
         consts=(9.5, 0.1, 2.5),
