@@ -17,6 +17,7 @@ from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
 from .canvas import add_glyph, building
+from .held import hold
 
 COLUMNS = ("x", "y", "t", "loss", "sharpness")
 FRAME_MS = 50   # the player's tick: 20 frames a second
@@ -180,7 +181,7 @@ class Replay(Viewer):
         if self._data is None:
             return
         layer = cursor_layer(self._data, self.state.cursor)
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             if self.source is None:
                 if self.state.cursor < 0:
                     self._label()

@@ -19,6 +19,7 @@ import dynamics
 
 from . import ab_layers, ab_plane as ab, figures_ab
 from .figures import MIN_WIDTH
+from .held import hold
 from .limits import MAX_STEPS
 from .replay import label_step_slider
 from .runs import run
@@ -133,7 +134,7 @@ class ABView(Viewer):
 
     def _draw(self, result) -> None:
         self._dirty = False
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             if not result.ok:
                 self._say(f"**Cannot run this:** {result.message}", "danger")
                 return
@@ -217,7 +218,7 @@ class ABView(Viewer):
         if self._path is None:
             return
         row = ab_layers.cursor_row(self._path, k)
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             self.sources["ab_cursor"].data = {c: np.asarray(v, dtype=float)
                                               for c, v in row.items()}
             self._show_legends()

@@ -20,6 +20,7 @@ from panel.viewable import Viewer
 
 from .anatomy import anatomy
 from .anatomy_figures import CURSOR_COLOUR, cursor_span  # noqa: F401 (the views' import)
+from .held import hold
 from .readout import BOX
 from .replay import label_step_slider
 from .state import ExplorerState
@@ -113,7 +114,7 @@ class AnatomyView(Viewer):
 
     def _draw(self, result) -> None:
         data, message = result
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             if data is None:
                 self.words.text = words_html(f"Cannot show this: {message}", "danger")
                 return
@@ -138,7 +139,7 @@ class AnatomyView(Viewer):
             self.slider.value = min(k, self.slider.end)
         if self.data is None:
             return
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             self.show_cursor(self.data, k)
 
     # --- for subclasses ------------------------------------------------------------------------

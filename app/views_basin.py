@@ -21,6 +21,7 @@ import dynamics
 from . import basin
 from .basin_words import caption
 from .basin_figure import BasinFigures, paint, set_if_changed
+from .held import hold
 from .limits import MAX_STEPS
 from .map_jobs import MapChannel, Stage
 from .state import ExplorerState
@@ -175,14 +176,14 @@ class BasinView(Viewer):
         spec = spec.at(result["sharpness"].shape[-1])   # the coarse picture's own grid
         _COMPILED.add((spec.model.name, spec.optimizer))
         self._result = (spec, result)
-        with pn.io.hold(self._doc if self._has_server() else None):
+        with hold(self._doc if self._has_server() else None):
             self._paint()
 
     def _on_colour(self, event) -> None:
         if self.colour.value != event.new:
             self.colour.value = event.new
         if self._result is not None:
-            with pn.io.hold(self._doc if self._has_server() else None):
+            with hold(self._doc if self._has_server() else None):
                 self._paint()
 
     def _paint(self) -> None:

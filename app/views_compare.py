@@ -18,6 +18,7 @@ from panel.viewable import Viewer
 from . import compare
 from .canvas import add_glyph, building
 from .compare import COLOURS, MAX_RUNS, Compared
+from .held import hold
 
 EMPTY = compare.layers(compare.RunResult(None))
 
@@ -150,7 +151,7 @@ class CompareBar(Viewer):
     def _fill(self) -> None:
         """Push every slot's layers (after the runs change, the x-axis or the live plane)."""
         plane = self._plane
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             for i, slot in enumerate(self.slots):
                 result = self.runs.results[i] if i < len(self.runs.results) else None
                 if result is None and slot is None:

@@ -2,7 +2,7 @@
 
 One flow per change: state events mark the view dirty; one scheduled flush (per burst of
 events) snapshots the state, simulates off the event loop, then pushes the new layers
-into the existing Bokeh sources under ``pn.io.hold`` (one message to the browser).
+into the existing Bokeh sources under ``held.hold`` (one message to the browser).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .fit import MARGIN, keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
+from .held import hold
 from .readout import Readout
 from .state import ExplorerState, RunResult, run
 
@@ -153,7 +154,7 @@ class Dashboard(Viewer):
     # --- drawing ---------------------------------------------------------------------------
 
     def _draw(self, result: RunResult, changed: set[str]) -> None:
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             if not result.ok:   # the last good picture stays
                 self._show_error(f"{result.message} The plots show the last run that worked.")
                 return
@@ -278,7 +279,7 @@ class Dashboard(Viewer):
         """Fit the landscape and the curves' ranges again (the compared runs changed);
         each kept while zoomed."""
         if self._result is not None:
-            with pn.io.hold(self._doc):
+            with hold(self._doc):
                 self._show_landscape(self._result)
                 self.landscape.push(plots.manifold_data(self._result.spec.model,
                                                         _minima_threshold(self._result),
@@ -319,7 +320,7 @@ class Dashboard(Viewer):
 
     def _on_view(self, event) -> None:
         if self._result is not None:
-            with pn.io.hold(self._doc):
+            with hold(self._doc):
                 self._show_landscape(self._result, force=True)
                 data = plots.manifold_data(self._result.spec.model,
                                            _minima_threshold(self._result),

@@ -20,6 +20,7 @@ from panel.viewable import Viewer
 import dynamics
 
 from . import sweep_plot
+from .held import hold
 from .limits import snap
 from .map_jobs import MapChannel, Stage
 from .runs import FACTORIES
@@ -189,7 +190,7 @@ class SweepView(Viewer):
     def _draw(self) -> None:
         bif, quantity = self.result, self.state.sweep_quantity
         optimizer = self._spec.optimizer
-        with pn.io.hold(self._doc):
+        with hold(self._doc):
             fill(self.canvas, bif, optimizer, quantity)
             self.caption.object = self._caption(bif, optimizer)
 
