@@ -14,6 +14,7 @@ import numpy as np
 from bokeh.models import (CDSView, ColorBar, ColumnDataSource, CustomJSTransform, DataRange1d,
                           GlyphRenderer, HoverTool, Label, Legend, LegendItem, LinearColorMapper, Node, Range1d,
                           Span)
+from bokeh.core.property.dataspec import NumberSpec
 from bokeh.models.glyphs import Line
 from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
@@ -58,6 +59,17 @@ def _nan_view(fig) -> CDSView:
     return shared(fig, "nan_view", lambda: all_rows(fig))
 
 
+def _read_columns(glyph) -> set[str]:
+    """The columns a glyph reads: its numeric specs given by a name (colours are values here)."""
+    names = set()
+    for name in glyph.dataspecs():
+        spec = getattr(glyph, name)
+        spec = getattr(spec, "field", spec)   # a clone holds Field(...), a new glyph the name
+        if isinstance(glyph.lookup(name).property, NumberSpec) and isinstance(spec, str):
+            names.add(spec)
+    return names
+
+
 def _stand_in(fig, real, **fixed) -> GlyphRenderer:
     """What the legend draws for ``real`` (a renderer, or a list of them): its glyph at NaN.
 
@@ -68,8 +80,10 @@ def _stand_in(fig, real, **fixed) -> GlyphRenderer:
     every ``real`` too (mirrored by the server).
     """
     reals = real if isinstance(real, list) else [real]
-    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=reals[0].glyph.clone(**fixed),
-                          view=_nan_view(fig))
+    glyph, source = reals[0].glyph.clone(**fixed), _nan_source(fig)
+    for column in _read_columns(glyph) - source.data.keys():
+        source.data[column] = [np.nan]
+    proxy = GlyphRenderer(data_source=source, glyph=glyph, view=_nan_view(fig))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(r, "visible", new) for r in reals])
     return proxy
