@@ -1,0 +1,72 @@
+"""``app.session_gate``: pages built one at a time, each answered before the next is built.
+
+Three sessions are created at once, as when a class opens the link together. Each build
+(pure Python, no await: as a page's script is) leaves a request behind it, as a built
+page's document request arrives while the server is busy. With the gate, that request is
+answered before the next page is built; without it, every build runs first.
+"""
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from bokeh.application import Application
+from bokeh.application.handlers.function import FunctionHandler
+
+from app import session_gate
+
+
+class _FakeDoc:
+    def __init__(self, context):
+        self.session_context = context
+
+
+def _create_sessions(application, log: list[str], count: int) -> None:
+    """Create ``count`` sessions concurrently as Bokeh's server does; the order of events."""
+    async def create(i):
+        context = SimpleNamespace(id=f"s{i}")
+        await application.on_session_created(context)
+        doc = _FakeDoc(context)
+        for handler in application.handlers:   # Application.initialize_document's loop
+            handler.modify_document(doc)
+
+    async def main():
+        await asyncio.gather(*(create(i) for i in range(count)))
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+
+
+def _served_application():
+    """The page's script as an application, as a server holds it; the events' log."""
+    log: list[str] = []
+
+    def build(doc):
+        i = doc.session_context.id
+        log.append(f"build {i}")
+        asyncio.get_running_loop().call_soon(log.append, f"answer {i}")
+
+    application = Application(FunctionHandler(build))
+    server = SimpleNamespace(application_context=SimpleNamespace(application=application))
+    first = SimpleNamespace(session_context=SimpleNamespace(server_context=server, id="s-first"))
+    return application, first, log
+
+
+def test_each_built_page_is_answered_before_the_next_is_built():
+    application, first, log = _served_application()
+    session_gate.install(first)
+    session_gate.install(first)   # once per server
+    assert sum(isinstance(h, session_gate._Gate) for h in application.handlers) == 1
+    _create_sessions(application, log, 3)
+    assert log == ["build s0", "answer s0", "build s1", "answer s1", "build s2", "answer s2"]
+
+
+def test_without_the_gate_every_build_runs_first():
+    application, _, log = _served_application()
+    _create_sessions(application, log, 3)
+    assert log[:3] == ["build s0", "build s1", "build s2"]
+
+
+def test_a_document_of_its_own_installs_nothing():
+    session_gate.install(SimpleNamespace(session_context=None))
+    session_gate.install(object())
