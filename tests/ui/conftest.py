@@ -34,7 +34,8 @@ def server_url():
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app/main.py", "--port", str(port),
          "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "BOKEH_VALIDATE_DOC": "true"})   # Bokeh's model checks, in the log
     url = f"http://127.0.0.1:{port}/main"
     deadline = time.time() + 300   # a loaded 2-core machine builds the first page slowly
     while True:
