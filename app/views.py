@@ -7,7 +7,7 @@ import panel as pn
 from bokeh.models import CustomJS
 from panel.viewable import Viewer
 
-from . import closed_sockets, warmup
+from . import closed_sockets, document_checks, session_gate, warmup
 from .about import About
 from .pages import PAGES
 from .paint import paint_patch
@@ -43,6 +43,8 @@ def serve(template, doc) -> None:
     Bokeh re-indexes every model of the document after each such change. Frozen, the index
     is rebuilt once, at the end.
     """
+    session_gate.install(doc)   # from now on, one page built at a time
+    document_checks.skip_unless_asked()
     with doc.models.freeze():
         if doc.session_context is not None:
             template.servable()   # = server_doc(doc) in a server session, and its logging
@@ -66,7 +68,7 @@ class Explorer(Viewer):
         self.about = About(self.state)
         self.built: dict[str, object] = {}   # the views this session has shown, by name
         self.switch = pn.widgets.RadioButtonGroup.from_param(
-            self.state.param.view, name="view", button_type="light", margin=(4, 10, 6, 10),
+            self.state.param.view, label="view", color="light", margin=(4, 10, 6, 10),
             sizing_mode="stretch_width", visible=len(PAGES) > 1)
         self.body = pn.Column(self.page(self.state.view), sizing_mode="stretch_width")
         self.state.param.watch(self._on_view, "view")
