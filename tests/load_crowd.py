@@ -38,9 +38,9 @@ def quantile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def _student(url, index, moves, starts, think, result, all_done, budget):
+def _student(url, index, moves, starts, think, result, all_done, budget, client):
     record = result[index]
-    student = Student(url)
+    student = client(url)
     deadline = time.monotonic() + budget
     try:
         record["open_s"] = student.open()
@@ -114,12 +114,18 @@ def leaks(records: list[dict]) -> int:
 
 
 def run_class(url: str, n: int, moves: int = 10, starts: int = 2, think: float = 0.3,
-              budget: float = 600.0) -> dict:
-    """N students at once; sessions opened, open and update quantiles, errors, losses, leaks."""
+              budget: float = 600.0, client=Student) -> dict:
+    """N students at once; sessions opened, open and update quantiles, errors, losses, leaks.
+
+    ``client``: :class:`load_client.Student` (``bokeh.client``: the whole document as Python
+    models) or :class:`load_wire.WireStudent` (the protocol by hand, as light as a browser tab
+    is for the server's machine).
+    """
     records = [dict(open_s=None, update_s=[], errors=[], lost=0, done=False) for _ in range(n)]
     all_done = threading.Event()
     threads = [threading.Thread(target=_student, daemon=True,
-                                args=(url, i, moves, starts, think, records, all_done, budget))
+                                args=(url, i, moves, starts, think, records, all_done, budget,
+                                      client))
                for i in range(n)]
     for t in threads:
         t.start()
@@ -139,7 +145,7 @@ def run_class(url: str, n: int, moves: int = 10, starts: int = 2, think: float =
                 lost=sum(r["lost"] for r in records), leaks=leaks(records))
 
 
-def churn(url: str, sessions: int, batch: int = 20, after_batch=None) -> dict:
+def churn(url: str, sessions: int, batch: int = 20, after_batch=None, client=Student) -> dict:
     """Open and close ``sessions`` sessions, ``batch`` at a time (each sends document_ready).
 
     ``after_batch(opened_so_far)`` is called after each batch has closed (a memory probe).
@@ -147,7 +153,7 @@ def churn(url: str, sessions: int, batch: int = 20, after_batch=None) -> dict:
     errors, opens = [], []
 
     def one():
-        student = Student(url)
+        student = client(url)
         try:
             opens.append(student.open())
             student.pump(timeout=0.2)

@@ -9,10 +9,14 @@ the server and its children) before / peak / after closing. Then a churn of ``--
 sessions opened and closed ``--batch`` at a time: memory growth per session, as the slope of
 the server's RSS after each batch and as (after - before) / sessions. Every phase is bounded
 in time; the server is killed at the end. Not a test: figures to watch. The clients share the
-machine's cores with the server, so the figures are pessimistic.
+machine's cores with the server: by default they speak the protocol by hand
+(:mod:`load_wire`, as light for this machine as the students' own browsers are);
+``--client bokeh`` uses ``bokeh.client``, which rebuilds every page as Python models here and
+then costs more CPU than the server. ``--root`` serves another checkout (an older commit's
+worktree) for a before/after.
 
     .venv/bin/python tests/benchmarks/bench_load.py [--n 10 25 50] [--churn 200]
-        [--server-args "--num-procs 2"] [--json out.json]
+        [--client wire|bokeh] [--root CHECKOUT] [--server-args "--num-procs 2"] [--json out.json]
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from load_client import Student  # noqa: E402
+from load_wire import WireStudent  # noqa: E402
 from load_crowd import churn, run_class  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -112,12 +117,12 @@ class Peak:
         self._thread.join()
 
 
-def start_server(port: int, extra: list[str], log_path: Path) -> subprocess.Popen:
+def start_server(port: int, extra: list[str], log_path: Path, root: Path = ROOT) -> subprocess.Popen:
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel", "serve", "app/main.py", "--port", str(port),
          "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}", *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 180
     while True:
         try:
@@ -152,17 +157,24 @@ def main() -> None:
     ap.add_argument("--reap", type=float, default=40.0,
                     help="s to wait after closing, for the server to discard the sessions")
     ap.add_argument("--server-args", default="", help="extra `panel serve` flags")
+    ap.add_argument("--client", choices=["wire", "bokeh"], default="wire",
+                    help="wire: the protocol by hand, as light as a browser tab (load_wire); "
+                         "bokeh: bokeh.client, every page rebuilt as Python models here")
+    ap.add_argument("--root", default=str(ROOT), help="the checkout to serve (e.g. a worktree "
+                    "of an older commit, to compare)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    client = WireStudent if args.client == "wire" else Student
     port = free_port()
     url = f"http://127.0.0.1:{port}/main"
     log_path = Path(os.environ.get("EOS_SERVER_LOG", "/tmp/bench_load_server.log"))
     with open("/proc/loadavg") as f:
         load = f.read().split()[0]
-    report = dict(server_args=args.server_args, load_average_at_start=load, runs=[])
-    proc = start_server(port, shlex.split(args.server_args), log_path)
+    report = dict(server_args=args.server_args, client=args.client, root=args.root,
+                  load_average_at_start=load, runs=[])
+    proc = start_server(port, shlex.split(args.server_args), log_path, Path(args.root))
     try:
-        first = Student(url)   # a page that says it is drawn starts the warm-up now
+        first = client(url)   # a page that says it is drawn starts the warm-up now
         first.open()
         first.pump(timeout=1.0)
         first.close()
@@ -172,7 +184,8 @@ def main() -> None:
         for n in args.n:
             before = rss_mb(proc.pid)
             with Peak(proc.pid) as peak:
-                result = run_class(url, n, args.moves, args.starts, args.think, args.budget)
+                result = run_class(url, n, args.moves, args.starts, args.think, args.budget,
+                                   client)
             time.sleep(args.reap)
             result.update(rss_before=before, rss_peak=peak.peak, rss_after=rss_mb(proc.pid))
             report["runs"].append(result)
@@ -182,7 +195,8 @@ def main() -> None:
             before = rss_mb(proc.pid)
             points = []
             result = churn(url, args.churn, args.batch,
-                           after_batch=lambda k: points.append((k, rss_mb(proc.pid))))
+                           after_batch=lambda k: points.append((k, rss_mb(proc.pid))),
+                           client=client)
             time.sleep(args.reap)
             after = rss_mb(proc.pid)
             per_batch = slope(points)

@@ -20,7 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from load_client import Student  # noqa: E402
 from load_crowd import BURST, churn, etas_of, leaks, run_class, x0s_of  # noqa: E402
+from load_wire import WireStudent  # noqa: E402
 
 from .conftest import ARTIFACTS, ROOT, _free_port  # noqa: E402
 
@@ -92,9 +94,11 @@ def test_the_leak_count_sees_another_students_value():
     assert leaks(own) == 2
 
 
-def test_five_students_at_once_see_their_own_updates_and_nothing_else(counted_server):
+@pytest.mark.parametrize("client", [Student, WireStudent], ids=["bokeh.client", "wire"])
+def test_five_students_at_once_see_their_own_updates_and_nothing_else(counted_server, client):
+    """Both clients: bokeh.client resolves every model; the benchmark's light one must agree."""
     url, _ = counted_server
-    result = run_class(url, 5, moves=4, starts=1, think=0.1, budget=240)
+    result = run_class(url, 5, moves=4, starts=1, think=0.1, budget=240, client=client)
     assert result["opened"] == 5
     assert result["errors"] == 0, result["error_texts"]
     assert result["updates"] == 5 * (4 + 1)
