@@ -51,15 +51,15 @@ class ABView(Viewer):
         self.doubling_label = self.diagram.select_one({"name": "ab_doubling_label"})
         self.alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                    sizing_mode="stretch_width", margin=(0, 10))
-        self.switch = pn.widgets.Button(name="Switch to x2y2", button_type="primary",
+        self.switch = pn.widgets.Button(label="Switch to x2y2", color="primary",
                                         visible=False, width=160, margin=(0, 10, 8, 10))
         self.switch.on_click(lambda e: setattr(state, "model", "x2y2"))
-        self.zhu = pn.widgets.Button(name="Zhu's Fig. 3 setting", button_type="default",
+        self.zhu = pn.widgets.Button(label="Zhu's Fig. 3 setting", color="default",
                                      width=180, margin=(6, 10),
                                      description="x2y2, GD, η = 0.01, start (12.5, 0.05), "
                                      f"{MAX_STEPS} steps (Zhu et al. 2023, Fig. 3)")
         self.zhu.on_click(self._zhu_setting)
-        self.slider = pn.widgets.IntSlider(name="replay step k", start=0, end=1,
+        self.slider = pn.widgets.IntSlider(label="replay step k", start=0, end=1,
                                            value=max(state.cursor, 0), width=300,
                                            margin=(0, 10))
         label_step_slider(self.slider, self.state.cursor)

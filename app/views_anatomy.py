@@ -55,12 +55,12 @@ class AnatomyView(Viewer):
         self.data = None            # what compute() returned for the run on screen
         self.busy = pn.pane.HTML(BUSY, visible=False, margin=(0, 10),
                                  styles={"font-style": "italic", "color": "#555"})
-        self.slider = pn.widgets.IntSlider(name="replay step k", start=0, end=1,
+        self.slider = pn.widgets.IntSlider(label="replay step k", start=0, end=1,
                                            value=max(state.cursor, 0), width=300,
                                            margin=(0, 10))
         self.slider.param.watch(self._on_slider, "value_throttled")
         label_step_slider(self.slider, state.cursor)
-        self.hide = pn.widgets.Button(name="✕ cursor", width=80, height=34,
+        self.hide = pn.widgets.Button(label="✕ cursor", width=80, height=34,
                                       description="hide the replay cursor",
                                       disabled=state.cursor < 0)
         self.hide.on_click(lambda e: setattr(state, "cursor", -1))

@@ -55,13 +55,13 @@ class BasinView(Viewer):
         self.caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(4, 10),
                                     styles={"font-size": "15px", "line-height": "1.45"})
         self.colour = pn.widgets.RadioButtonGroup(
-            name="colour by", options={v: k for k, v in SHORT.items()},
-            value=state.basin_colour, button_type="light", margin=(22, 10, 0, 10))
-        self.res = pn.widgets.IntInput(name="cells per side", value=state.basin_res,
+            label="colour by", options={v: k for k, v in SHORT.items()},
+            value=state.basin_colour, color="light", margin=(22, 10, 0, 10))
+        self.res = pn.widgets.IntInput(label="cells per side", value=state.basin_res,
                                        start=8, end=512, width=105, margin=(0, 6))
-        self.steps = pn.widgets.IntInput(name="steps per start", value=state.basin_steps,
+        self.steps = pn.widgets.IntInput(label="steps per start", value=state.basin_steps,
                                          start=1, end=50_000, width=115, margin=(0, 6))
-        self.reset = pn.widgets.Button(name="reset window", button_type="default",
+        self.reset = pn.widgets.Button(label="reset window", color="default",
                                        margin=(22, 6, 0, 6))
         self.colour.param.watch(lambda e: self._set("basin_colour", e.new), "value")
         self.res.param.watch(lambda e: self._set("basin_res", e.new), "value")

@@ -100,11 +100,11 @@ class CompareBar(Viewer):
         self._dashboard = dashboard
         self.slots: list[Slot | None] = [None] * len(COLOURS)   # built when first filled
         w = pn.widgets
-        self.pin = w.Button(label="+ pin run", button_type="primary", width=90, height=34, margin=(4, 3),
+        self.pin = w.Button(label="+ pin run", color="primary", width=90, height=34, margin=(4, 3),
                             description="Keep this run to compare (up to 4)")
-        self.zhu = w.Button(label="Zhu Fig. 2a", button_type="default", width=105, height=34, margin=(4, 3),
+        self.zhu = w.Button(label="Zhu Fig. 2a", color="default", width=105, height=34, margin=(4, 3),
                             description="η = 2/8, 2/10, 2/12 from this start")
-        self.clear = w.Button(label="clear", button_type="default", width=65, height=34, margin=(4, 3),
+        self.clear = w.Button(label="clear", color="default", width=65, height=34, margin=(4, 3),
                               description="Remove every compared run")
         self.chips = [w.Button(label="", width=None, visible=False, margin=(4, 3),
                                height=34, stylesheets=[f".bk-btn {{border-left: 10px solid {c} !important; padding: 0 8px;}}"])

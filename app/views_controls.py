@@ -84,7 +84,7 @@ class Controls(Viewer):
         slider = dict(sizing_mode="stretch_width", format="0.[000000]")
         p = state.param
         # a figure of the papers in one click: every control set as it says (app/presets.py)
-        self.preset = w.Select(name="figure preset", options=preset_titles(),
+        self.preset = w.Select(label="figure preset", options=preset_titles(),
                                value=state.preset, sizing_mode="stretch_width")
         self.preset_caption = pn.pane.Markdown("", margin=(0, 10, 4, 10), visible=False,
                                                styles={"font-size": "13px", "color": "#333"},
@@ -92,49 +92,49 @@ class Controls(Viewer):
         self.preset.param.watch(self._on_preset_choice, "value")
         state.param.watch(self._on_preset, "preset")
         self._on_preset()
-        self.model = w.Select.from_param(state.param.model, name="model",
+        self.model = w.Select.from_param(state.param.model, label="model",
                                          sizing_mode="stretch_width")
         self.formula = pn.Column(sizing_mode="stretch_width", margin=(0, 0, 6, 0))
-        self.optimizer = w.Select.from_param(state.param.optimizer, name="optimizer",
+        self.optimizer = w.Select.from_param(state.param.optimizer, label="optimizer",
                                              sizing_mode="stretch_width")
-        self.eta = live(bind(w.EditableFloatSlider(name="step size η", **slider), state, "eta"))
+        self.eta = live(bind(w.EditableFloatSlider(label="step size η", **slider), state, "eta"))
         # the rule's hyperparameters, each shown only for the rules that have it
         self._factories = {
             n: (lambda n=n, lo=lo, hi=hi: live(bind(w.EditableFloatSlider(
-                name=p[n].label, start=lo, end=hi, step=p[n].step, **slider), state, n)))
+                label=p[n].label, start=lo, end=hi, step=p[n].step, **slider), state, n)))
             for n, (lo, hi) in (("beta", (0.0, 0.99)), ("beta1", (0.0, 0.99)),
                                 ("beta2", (0.0, 0.9999)))}
-        self._factories["eps"] = lambda: bind(w.FloatInput(name="ε (added to √v)", step=1e-8,
+        self._factories["eps"] = lambda: bind(w.FloatInput(label="ε (added to √v)", step=1e-8,
                                                            sizing_mode="stretch_width"),
                                               state, "eps")
         self._factories.update({
-            n: (lambda n=n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider),
+            n: (lambda n=n: live(bind(w.EditableFloatSlider(label=p[n].label, **slider),
                                       state, n))) for n in ("z0", "w0")})
         self._factories.update({
-            n: (lambda n=n: live(bind(w.EditableFloatSlider(name=p[n].label, start=0.0,
+            n: (lambda n=n: live(bind(w.EditableFloatSlider(label=p[n].label, start=0.0,
                                                             end=3.0, step=0.01, **slider),
                                       state, n))) for n in ("lam1", "lam2")})
-        self._factories["seed"] = lambda: bind(w.IntInput(name=p.seed.label,
+        self._factories["seed"] = lambda: bind(w.IntInput(label=p.seed.label,
                                                           sizing_mode="stretch_width"),
                                                state, "seed")
         self.hyper, self.lams = {}, {}   # those built so far, by name
-        self.starts = {n: live(bind(w.EditableFloatSlider(name=p[n].label, **slider), state, n))
+        self.starts = {n: live(bind(w.EditableFloatSlider(label=p[n].label, **slider), state, n))
                        for n in ("x0", "y0")}
         self.seed = None
         self.symmetric = w.Checkbox.from_param(state.param.symmetric)
-        self.steps = live(bind(w.EditableIntSlider(name=p.steps.label, start=10, end=5000,
+        self.steps = live(bind(w.EditableIntSlider(label=p.steps.label, start=10, end=5000,
                                                    step=10, sizing_mode="stretch_width"),
                                state, "steps"))
-        self.drop_step = bind(w.IntInput(name=p.drop_step.label, step=100,
+        self.drop_step = bind(w.IntInput(label=p.drop_step.label, step=100,
                                          sizing_mode="stretch_width"), state, "drop_step")
-        self.drop_eta = bind(w.FloatInput(name=p.drop_eta.label, step=0.001,
+        self.drop_eta = bind(w.FloatInput(label=p.drop_eta.label, step=0.001,
                                           sizing_mode="stretch_width"), state, "drop_eta")
         self.show_flow = w.Checkbox.from_param(state.param.show_flow)
         self.show_central_flow = w.Checkbox.from_param(state.param.show_central_flow)
-        self.x_axis = w.RadioButtonGroup.from_param(state.param.x_axis, name="x-axis",
-                                                    button_type="default",
+        self.x_axis = w.RadioButtonGroup.from_param(state.param.x_axis, label="x-axis",
+                                                    color="default",
                                                     sizing_mode="stretch_width")
-        self.reset = w.Button(name="reset to the model's defaults", button_type="default",
+        self.reset = w.Button(label="reset to the model's defaults", color="default",
                               sizing_mode="stretch_width")
         self.reset.on_click(lambda event: state.reset())
         self.drop_title = pn.pane.Markdown("**Step-size drop** (at step k, η → η₁)",

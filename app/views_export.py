@@ -64,7 +64,7 @@ class ExportBar(Viewer):
                                       description="Copy this page's link (it holds the state)")
         self.link_box = _LinkBox(name="link", visible=False, width=320, margin=(4, 3))
         self.link_box._copy_button = self.copy
-        self.toggle = pn.widgets.Toggle(name="Export…", width=80, height=34,
+        self.toggle = pn.widgets.Toggle(label="Export…", width=80, height=34,
                                         margin=(4, 3, 4, 10))
         self.toggle.param.watch(self._on_toggle, "value")
         self.row = pn.FlexBox(self.toggle, self.copy, self.link_box, flex_wrap="wrap",
@@ -85,7 +85,7 @@ class ExportBar(Viewer):
         page = self.page
         names = figure_names(page)
         options = {"all plots": page, **{get(n).title.lower(): n for n in names if n != page}}
-        self.which = pn.widgets.Select(name="export figure", options=options, value=page,
+        self.which = pn.widgets.Select(label="export figure", options=options, value=page,
                                        width=112, margin=(4, 3), stylesheets=[_NO_LABEL])
         self.buttons = {fmt: self._button(fmt, fmt.upper(), lambda f=fmt: self.which.value)
                         for fmt in IMAGE_FORMATS}
@@ -97,7 +97,7 @@ class ExportBar(Viewer):
 
     def _button(self, fmt: str, label: str, view, width: int = 58, description=None):
         button = pn.widgets.FileDownload(label=label, filename=f"eos.{fmt}", width=width,
-                                         height=34, margin=(4, 3), button_type="default",
+                                         height=34, margin=(4, 3), color="default",
                                          name=f"download {fmt}", description=description or
                                          f"The figure chosen, as {fmt.upper()}")
 

@@ -106,23 +106,23 @@ class SweepView(Viewer):
         p = state.param
         box = dict(width=94, margin=(0, 6, 4, 0))
         self.controls = [
-            bind(pn.widgets.FloatInput(name=p.sweep_eta_from.label, step=0.01, **box), state,
+            bind(pn.widgets.FloatInput(label=p.sweep_eta_from.label, step=0.01, **box), state,
                  "sweep_eta_from"),
-            bind(pn.widgets.FloatInput(name=p.sweep_eta_to.label, step=0.01, **box), state,
+            bind(pn.widgets.FloatInput(label=p.sweep_eta_to.label, step=0.01, **box), state,
                  "sweep_eta_to"),
-            bind(pn.widgets.IntInput(name=p.sweep_count.label, step=50, **box), state,
+            bind(pn.widgets.IntInput(label=p.sweep_count.label, step=50, **box), state,
                  "sweep_count"),
-            bind(pn.widgets.IntInput(name=p.sweep_keep.label, step=16, **box), state,
+            bind(pn.widgets.IntInput(label=p.sweep_keep.label, step=16, **box), state,
                  "sweep_keep"),
-            bind(pn.widgets.IntInput(name=p.sweep_steps.label, step=1000, **box), state,
+            bind(pn.widgets.IntInput(label=p.sweep_steps.label, step=1000, **box), state,
                  "sweep_steps")]
-        self.quantity = bind(pn.widgets.Select(name=p.sweep_quantity.label,
+        self.quantity = bind(pn.widgets.Select(label=p.sweep_quantity.label,
                                                options=self._quantity_options(),
                                                width=124, margin=(0, 6, 4, 0)),
                              state, "sweep_quantity")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10, 6, 10),
                                    sizing_mode="stretch_width")
-        self.progress = pn.indicators.Progress(name="sweep progress", value=0, max=100,
+        self.progress = pn.indicators.Progress(label="sweep progress", value=0, max=100,
                                                width=160, visible=False, margin=(8, 6, 0, 10))
         self.progress_text = pn.pane.Str("", visible=False, margin=(4, 0, 0, 0))
         self.caption = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
