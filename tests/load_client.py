@@ -25,6 +25,7 @@ from bokeh.client import pull_session
 from tornado.httpclient import HTTPRequest
 from bokeh.events import DocumentReady
 from bokeh.model import Model
+from load_moves import SHOWN, Moves
 
 
 def import_panel_models() -> None:
@@ -51,7 +52,6 @@ def _patient_request(url, **kwargs):
 
 bokeh.client.connection.HTTPRequest = _patient_request
 
-SHOWN = 1e-9   # relative tolerance for "the document shows this value"
 
 
 def _children(model: Model):
@@ -66,7 +66,7 @@ def _children(model: Model):
                 yield from (i for i in item if isinstance(i, Model))
 
 
-class Student:
+class Student(Moves):
     """One websocket session of ``url``; ``arguments`` become the page's query."""
 
     def __init__(self, url: str, arguments: dict[str, str] | None = None):
@@ -184,28 +184,8 @@ class Student:
     def _changes(self, model: Model) -> int:
         return self._changed.get(model.id, 0)
 
-    def set_eta(self, eta: float, timeout: float = 30.0, wait: bool = True) -> float | None:
-        """Move η; seconds until the page shows its run (None: not shown in ``timeout``)."""
-        before = self._changes(self.iterates)
-        t0 = time.perf_counter()
-        self.eta_slider.value = eta
-        if not wait:
-            return None
+    def _move(self, slider: Model, value: float) -> None:
+        slider.value = value   # bokeh.client sends the change
 
-        def shown():
-            now = self.shown_eta()
-            return (now is not None and abs(now - eta) <= SHOWN * eta
-                    and self._changes(self.iterates) > before)
-        return time.perf_counter() - t0 if self.pump(shown, timeout) else None
-
-    def set_x0(self, x0: float, timeout: float = 30.0) -> float | None:
-        """Move the start's x₀; seconds until the start marker and the run show it."""
-        before = self._changes(self.iterates)
-        t0 = time.perf_counter()
-        self.x0_slider.value = x0
-
-        def shown():
-            xs = list(self.start.data.get("x", []))
-            return (bool(xs) and abs(xs[0] - x0) <= 1e-6 * max(1.0, abs(x0))   # float32
-                    and self._changes(self.iterates) > before)
-        return time.perf_counter() - t0 if self.pump(shown, timeout) else None
+    def _start_xs(self) -> list[float]:
+        return [float(v) for v in self.start.data.get("x", [])]

@@ -22,8 +22,9 @@ from bokeh.util.token import generate_jwt_token, generate_session_id
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from load_moves import Moves
+
 OPEN_TIMEOUT_S = 600.0
-SHOWN = 1e-9
 _IDS = count()
 _READY = {"kind": "MessageSent", "msg_type": "bokeh_event",
           "msg_data": {"type": "event", "name": "document_ready", "values": {"type": "map"}}}
@@ -70,7 +71,7 @@ def _decode(value, buffers: dict):
     return value
 
 
-class WireStudent:
+class WireStudent(Moves):
     """One websocket session of ``url`` (query ``arguments``), read and driven by hand."""
 
     def __init__(self, url: str, arguments: dict[str, str] | None = None):
@@ -189,7 +190,7 @@ class WireStudent:
         location = self._attr(self.threshold, "location")
         return 2.0 / location if location else None
 
-    def _start_x(self) -> list[float]:
+    def _start_xs(self) -> list[float]:
         data = self._attr(self.start, "data") or {}
         return [float(v) for v in np.ravel(data.get("x", []))]
 
@@ -197,12 +198,12 @@ class WireStudent:
         eta = self.shown_eta()
         if eta is not None and (not self.seen_etas or self.seen_etas[-1] != eta):
             self.seen_etas.append(eta)
-        xs = self._start_x()
+        xs = self._start_xs()
         if xs and (not self.seen_x0s or self.seen_x0s[-1] != xs[0]):
             self.seen_x0s.append(xs[0])
 
     def read_back(self) -> dict[str, list[float]]:
-        xs = self._start_x()
+        xs = self._start_xs()
         eta = self.shown_eta()
         return dict(eta=[float(self.eta_slider.value)] + ([eta] if eta is not None else []),
                     x0=[float(self.x0_slider.value)] + xs[:1])
@@ -266,30 +267,6 @@ class WireStudent:
         slider.value = value
         self._send("PATCH-DOC", {"events": [{"kind": "ModelChanged", "model": {"id": slider.id},
                                              "attr": "value", "new": value}]})
-
-    def set_eta(self, eta: float, timeout: float = 30.0, wait: bool = True) -> float | None:
-        before = self._changes(self.iterates)
-        t0 = time.perf_counter()
-        self._move(self.eta_slider, eta)
-        if not wait:
-            return None
-
-        def shown():
-            now = self.shown_eta()
-            return (now is not None and abs(now - eta) <= SHOWN * eta
-                    and self._changes(self.iterates) > before)
-        return time.perf_counter() - t0 if self.pump(shown, timeout) else None
-
-    def set_x0(self, x0: float, timeout: float = 30.0) -> float | None:
-        before = self._changes(self.iterates)
-        t0 = time.perf_counter()
-        self._move(self.x0_slider, x0)
-
-        def shown():
-            xs = self._start_x()
-            return (bool(xs) and abs(xs[0] - x0) <= 1e-6 * max(1.0, abs(x0))
-                    and self._changes(self.iterates) > before)
-        return time.perf_counter() - t0 if self.pump(shown, timeout) else None
 
 
 class _Slider:
