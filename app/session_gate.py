@@ -23,7 +23,8 @@ import time
 
 from bokeh.application.handlers.handler import Handler
 
-YIELD_S = 0.5   # the longest a built page's answer holds back the next build
+YIELD_S = 0.5          # the longest a built page's answer holds back the next build
+TURN_TIMEOUT_S = 60.0  # the longest a session waits for its turn (then it goes anyway)
 
 
 class _Gate(Handler):
@@ -45,7 +46,10 @@ class _Gate(Handler):
         if self._building or self._waiting:
             turn = asyncio.get_running_loop().create_future()
             self._waiting.append(turn)
-            await turn
+            try:   # a build that never ended (it cannot, but if) stalls no one for good
+                await asyncio.wait_for(asyncio.shield(turn), TURN_TIMEOUT_S)
+            except asyncio.TimeoutError:
+                turn.cancel()
         self._building = True
         self._holders.add(session_context.id)
 

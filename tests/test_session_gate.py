@@ -70,3 +70,21 @@ def test_without_the_gate_every_build_runs_first():
 def test_a_document_of_its_own_installs_nothing():
     session_gate.install(SimpleNamespace(session_context=None))
     session_gate.install(object())
+
+
+def test_a_build_that_never_ends_holds_the_others_back_only_for_a_while(monkeypatch):
+    monkeypatch.setattr(session_gate, "TURN_TIMEOUT_S", 0.05)
+    gate = session_gate._Gate()
+    built = []
+
+    async def main():
+        await gate.on_session_created(SimpleNamespace(id="stuck"))   # never ends its turn
+        for i in range(2):
+            context = SimpleNamespace(id=f"s{i}")
+            await gate.on_session_created(context)
+            built.append(context.id)
+            gate.modify_document(_FakeDoc(context))
+        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert built == ["s0", "s1"]
