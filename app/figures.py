@@ -54,9 +54,15 @@ def _nan_source(fig) -> ColumnDataSource:
     return shared(fig, "nan", lambda: ColumnDataSource({n: [np.nan] for n in _NAN_COLUMNS}))
 
 
-def _nan_view(fig) -> CDSView:
-    """The stand-ins' one view (one source, so the same rows for all of them)."""
-    return shared(fig, "nan_view", lambda: all_rows(fig))
+def _nan_view(fig, glyph) -> CDSView:
+    """The view of the figure's stand-ins of ``glyph``'s kind (one source: the same rows).
+
+    One view per kind, not one for all: each repaint, BokehJS sets a view's ``masked`` rows
+    to what its glyph would draw, which for the NaN row is none for a marker and all for a
+    line. A view shared across kinds flipped at every repaint, and each flip rebuilt the
+    legend, canvases and all, as a change of a model it refers to (twice per η step).
+    """
+    return shared(fig, f"nan_view_{type(glyph).__name__}", lambda: all_rows(fig))
 
 
 def _read_columns(glyph) -> set[str]:
@@ -83,7 +89,7 @@ def _stand_in(fig, real, **fixed) -> GlyphRenderer:
     glyph, source = reals[0].glyph.clone(**fixed), _nan_source(fig)
     for column in _read_columns(glyph) - source.data.keys():
         source.data[column] = [np.nan]
-    proxy = GlyphRenderer(data_source=source, glyph=glyph, view=_nan_view(fig))
+    proxy = GlyphRenderer(data_source=source, glyph=glyph, view=_nan_view(fig, glyph))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(r, "visible", new) for r in reals])
     return proxy
@@ -94,7 +100,8 @@ def _span_stand_in(fig, spans: list[Span]) -> GlyphRenderer:
     span = spans[0]
     glyph = Line(x="x", y="y", line_color=span.line_color, line_width=span.line_width,
                  line_dash=span.line_dash)
-    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph, view=_nan_view(fig))
+    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph,
+                           view=_nan_view(fig, glyph))
     fig.renderers.append(proxy)
     proxy.on_change("visible", lambda attr, old, new: [setattr(s, "visible", new) for s in spans])
     return proxy

@@ -97,3 +97,17 @@ def test_a_kept_range_holds_the_new_curve_and_is_not_much_too_big():
     assert _keeps_range((1e-10, 1.0), (1e-9, 0.5), log=True)        # decades on a log axis
     assert not _keeps_range((1e-10, 1.0), (1e-12, 0.5), log=True)
     assert not _keeps_range((None, 1.0), (0.0, 1.0), log=False)
+
+
+def test_legend_stand_ins_share_a_view_only_with_their_own_kind(dashboard):
+    """A view shared by a marker and a line stand-in flips its masked rows at every repaint
+    in BokehJS (none for a marker at NaN, all for a line), and each flip rebuilds the legend."""
+    from bokeh.models import Legend
+    board, _ = dashboard
+    for fig in [board.landscape.figure, *board.curves.figures]:
+        kinds: dict = {}
+        for legend in fig.select(type=Legend):
+            for item in legend.items:
+                for renderer in item.renderers:
+                    kinds.setdefault(renderer.view.id, set()).add(type(renderer.glyph).__name__)
+        assert kinds and all(len(k) == 1 for k in kinds.values()), kinds
