@@ -108,8 +108,8 @@ class Dashboard(Viewer):
         self.curve_panes = [pn.pane.Bokeh(fig, margin=(0, 10), sizing_mode="stretch_width")
                             for fig in self.curves.figures]
         # the landscape shows the run (fitted) or the model's fixed window
-        self.view = pn.widgets.RadioButtonGroup(name="landscape view", options=VIEWS,
-                                                value="fit", button_type="light",
+        self.view = pn.widgets.RadioButtonGroup(label="landscape view", options=VIEWS,
+                                                value="fit", color="light",
                                                 margin=(0, 10, 4, 10))
         self.view.param.watch(self._on_view, "value")
         self._result: RunResult | None = None
