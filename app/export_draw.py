@@ -167,8 +167,18 @@ def _draw_curves(snap: Snapshot, ax, look, kind: str) -> None:
             lines.append(Line2D([], [], color=GREEN, lw=1.5 * PT, alpha=0.3,
                                 label="raw sharpness λ_max(H)"))
     name = rule.title if log else ("λ_max(P⁻¹H)" if pre else "sharpness")
+    dots = plots.levels_as_dots(r.kind, r.period)
     if rule.continuous:
         lines += ax.plot(ts, y, color=colour, lw=2 * PT, label=name, gid=f"{kind}_even")
+    elif dots:   # a cycle longer than 2: faded lines, a dot per step on each level
+        alpha = 0.25
+        ax.plot(ts, plots.parity_line(y, 1, log), color=LIGHT[colour], lw=2 * PT, alpha=alpha,
+                gid=f"{kind}_odd")
+        even, = ax.plot(ts, plots.parity_line(y, 0, log), color=colour, lw=2 * PT, alpha=alpha,
+                        label=name, gid=f"{kind}_even")
+        dot, = ax.plot(ts, y, ls="", marker="o", ms=3 * PT, mew=0, color=colour,
+                       label="every step", gid=f"{kind}_dots")
+        lines += [even, dot]
     else:
         odd, = ax.plot(ts, plots.parity_line(y, 1, log), color=LIGHT[colour], lw=2 * PT,
                        gid=f"{kind}_odd", label="odd steps")

@@ -316,7 +316,7 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
            "central_flow_run": _empty("t", "loss", "sharpness")}
     x_range = DataRange1d(range_padding=0.02)
     spans = {"eos": [], "threshold_line": [], "drop": []}
-    labels, notes, entries, hovers, figs = {"drop_label": []}, {}, {}, [], []
+    labels, notes, entries, hovers, figs, runs = {"drop_label": []}, {}, {}, [], [], {}
     for kind in ("loss", "sharpness"):
         fig = _curve_figure(kind, x_range, height)
         colour = VERMILLION if kind == "loss" else GREEN
@@ -333,6 +333,11 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
             raw = add_glyph(fig, "line", "t", "sharpness", source=src["run_raw"],
                             name="raw_sharpness_line", **RAW_SHARPNESS)
         even, odd = _run_lines(fig, kind, src, colour)
+        # a dot per step, shown for a cycle longer than 2 (plots.levels_as_dots)
+        dots = add_glyph(fig, "scatter", "t", kind, source=src["run"], color=colour, size=3,
+                         line_alpha=0.0, name=f"{kind}_dots")
+        dots.visible = False
+        runs[kind] = (even, odd, dots)
         flow = add_glyph(fig, "line", "t", kind, source=src["flow_run"], color=BLUE,
                          line_width=3, line_dash="dashed")
         central = add_glyph(fig, "line", "t", kind, source=src["central_flow_run"],
@@ -354,6 +359,7 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
         name = "sharpness" if kind == "sharpness" else "GD"
         items += [(f"{name}: even steps", _stand_in(fig, even)),
                   ("odd steps", _stand_in(fig, odd)),
+                  ("every step", _stand_in(fig, dots)),
                   ("S first reaches 2/η", _span_stand_in(fig, [eos])),
                   ("gradient flow", _stand_in(fig, flow)),
                   ("central flow", _stand_in(fig, central))]
@@ -380,6 +386,11 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
     canvas.sharpness_legend = entries["sharpness"]["sharpness: even steps"]
     canvas.eos_legends = [entries[k]["S first reaches 2/η"] for k in ("loss", "sharpness")]
     canvas.odd_legends = [entries[k]["odd steps"] for k in ("loss", "sharpness")]
+    canvas.dot_legends = [entries[k]["every step"] for k in ("loss", "sharpness")]
+    for item in canvas.dot_legends:
+        item.visible = False
+    canvas.run_lines = [r for k in ("loss", "sharpness") for r in runs[k][:2]]
+    canvas.dots = [runs[k][2] for k in ("loss", "sharpness")]
     canvas.notes = notes
     canvas.hovers = hovers
     return canvas

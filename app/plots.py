@@ -169,6 +169,16 @@ def run_data(model, traj, threshold, x_axis: str = "step") -> dict:
     }
 
 
+def levels_as_dots(kind: str, period: int | None) -> bool:
+    """Draw the run as a dot per step (its lines faded) when it ends in a p-cycle, p ≥ 3.
+
+    Even and odd steps untangle a 2-cycle into two level lines; in a longer cycle each
+    parity still visits several levels, and both lines are solid bands again. A dot per
+    step puts the p levels the verdict names on p rows of dots.
+    """
+    return kind == "periodic" and period is not None and period >= 3
+
+
 def parity_line(values, parity: int, log: bool = False) -> np.ndarray:
     """The curve through the steps k ≡ ``parity`` (mod 2) only, sampled at every step.
 

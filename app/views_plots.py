@@ -174,7 +174,11 @@ class Dashboard(Viewer):
             self.landscape.push(data)
             self.curves.push(data)
             self._show_ranges(self._curve_ranges(result))
-            self._name_rule(result.spec.optimizer)
+            rule = dynamics.OPTIMIZERS[result.spec.optimizer]
+            dots = plots.levels_as_dots(result.kind, result.period)
+            split = not rule.continuous and not dots   # even and odd steps: two lines
+            self._name_rule(result.spec.optimizer, split)
+            self._show_levels(dots)
             has_eos = bool(np.isfinite(data["eos"]))
             for item in self.curves.eos_legends:
                 if item.visible != has_eos:
@@ -186,25 +190,34 @@ class Dashboard(Viewer):
                     span.visible = single
             if "x_axis" in changed:
                 set_x_label(self.curves, x_axis)
-            # a flow has no steps to split: one curve, named after the rule alone
-            rule = dynamics.OPTIMIZERS[result.spec.optimizer]
-            title = rule.title if rule.continuous else f"{rule.title}: even steps"
+            # a flow has no steps to split, nor a long cycle's dots: named after the rule alone
+            title = f"{rule.title}: even steps" if split else rule.title
             if self.curves.run_legend.label != value(title):
                 self.curves.run_legend.label = value(title)
             for item in self.curves.odd_legends:
-                if item.visible != (not rule.continuous):
-                    item.visible = not rule.continuous
+                if item.visible != split:
+                    item.visible = split
             self.readout.show(result)
             self.compare.draw(result, changed)
             self.replay.draw(result, data)
 
-    def _name_rule(self, optimizer: str) -> None:
-        """Legends and the sharpness axis name the rule's threshold and held sharpness."""
+    def _show_levels(self, dots: bool) -> None:
+        """A cycle longer than 2 as a dot per step over faded lines (plots.levels_as_dots)."""
+        alpha = 0.25 if dots else 1.0
+        for renderer in self.curves.run_lines:
+            if renderer.glyph.line_alpha != alpha:
+                renderer.glyph.line_alpha = alpha
+        for shown in (*self.curves.dots, *self.curves.dot_legends):
+            if shown.visible != dots:
+                shown.visible = dots
+
+    def _name_rule(self, optimizer: str, split: bool) -> None:
+        """Legends and the sharpness axis name the rule's threshold and held sharpness
+        (``split``: the run is drawn as its even and its odd steps)."""
         formula, pre = rules.compact_formula(optimizer), rules.preconditioned(optimizer)
         labels = [(self.curves.threshold_legend, f"threshold {formula}"),
                   (self.curves.sharpness_legend,
-                   f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}"
-                   + ("" if dynamics.OPTIMIZERS[optimizer].continuous else ": even steps"))]
+                   f"{'λ_max(P⁻¹H)' if pre else 'sharpness'}" + (": even steps" if split else ""))]
         reach = "first reaches the threshold" if pre else f"S first reaches {formula}"
         labels += [(item, reach) for item in self.curves.eos_legends]
         settles, unstable = self.landscape.minima_legends

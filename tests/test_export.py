@@ -213,3 +213,16 @@ def test_a_gd_run_compared_with_sgd_is_named_without_a_seed():
     pins, notices = compare.decode(live.compare, live.model)
     assert notices == [] and "seed" not in pins[0]
     assert compare.label(pins[0], compare.pin_values(live)) == "Gradient descent"
+
+
+def test_a_3_cycle_exports_as_a_dot_per_step_over_faded_lines():
+    """As on the page: the levels of a cycle longer than 2 as dots, one per step."""
+    snap = Snapshot.from_query({"model": "x2y2", "optimizer": "sqrt_gd"})
+    assert snap.result.period == 3
+    root = ET.fromstring(file_bytes(snap, "loss", "svg"))
+    dots = _group(root, "loss_dots")
+    assert len(list(dots.iter(f"{SVG}use"))) + len(list(dots.iter(f"{SVG}path"))) > 100
+    for gid in ("loss_even", "loss_odd"):
+        assert "opacity" in ET.tostring(_group(root, gid), encoding="unicode")
+    two = ET.fromstring(file_bytes(Snapshot.from_query({}), "loss", "svg"))
+    assert not [g for g in two.iter(f"{SVG}g") if g.get("id") == "loss_dots"]

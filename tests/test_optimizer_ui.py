@@ -177,3 +177,38 @@ def test_a_flow_is_one_curve_not_even_and_odd_steps(optimizer, label, odd):
     assert _label(dash.curves.run_legend) == label
     assert all(item.visible == odd for item in dash.curves.odd_legends)
     assert _label(dash.curves.sharpness_legend).endswith(": even steps") == odd
+
+
+def test_a_3_cycle_is_drawn_as_a_dot_per_step_on_its_levels():
+    """x2y2 with GD on √L ends in a 3-cycle: each parity visits all three levels, so the
+    even/odd lines would be two solid bands. A dot per step shows the levels (the lines
+    fade); a 2-cycle or a converging run keeps its two lines and no dots."""
+    state = ExplorerState()
+    state.apply_query({"model": "x2y2", "optimizer": "sqrt_gd"})
+    dash = Dashboard(state)
+    result = dash._result
+    assert (result.kind, result.period) == ("periodic", 3)
+    tail = np.asarray(result.traj.loss)[-300:]
+    assert len(np.unique(np.round(np.log(tail), 6))) == 3   # three levels, not a band
+    assert all(r.visible for r in dash.curves.dots)
+    assert all(item.visible for item in dash.curves.dot_legends)
+    assert not any(item.visible for item in dash.curves.odd_legends)
+    assert all(r.glyph.line_alpha < 0.5 for r in dash.curves.run_lines)
+    assert _label(dash.curves.run_legend) == "GD on √L"
+    assert _label(dash.curves.sharpness_legend) == "sharpness"
+    # every dot is a step of the run: the dots read the run's own columns
+    assert all(r.data_source is dash.curves.sources["run"] for r in dash.curves.dots)
+    state.model = "xyzw"   # GD by default: at the edge, its even and odd steps
+    assert (dash._result.kind, dash._result.period) != ("periodic", 3)
+    assert not any(r.visible for r in dash.curves.dots)
+    assert not any(item.visible for item in dash.curves.dot_legends)
+    assert all(item.visible for item in dash.curves.odd_legends)
+    assert all(r.glyph.line_alpha == 1.0 for r in dash.curves.run_lines)
+    assert _label(dash.curves.sharpness_legend) == "sharpness: even steps"
+
+
+@pytest.mark.parametrize("kind, period, dots", [
+    ("periodic", 2, False), ("periodic", 3, True), ("periodic", 7, True),
+    ("converged", None, False), ("chaotic", None, False)])
+def test_which_runs_get_dots(kind, period, dots):
+    assert plots.levels_as_dots(kind, period) is dots
