@@ -18,23 +18,32 @@ from . import rules
 from .plots import held_sharpness
 from .runs import RunResult
 
-HEIGHT = 64   # px, room for two lines
+HEIGHT = 64   # px, room for two lines (three at 13 px)
+TALL = 112    # px, for a sentence over LONGER characters: six lines at 13 px
 BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: safe center; "
        "overflow-y: auto; margin: 0 5px; padding: 0 1.25rem; "
        "border: 1px solid var(--{level}-border-subtle); "
        "border-radius: 0.25rem; background-color: var(--{level}-bg-subtle); "
        "color: var(--{level}-text-color); font-size: {size}px; line-height: 1.3")
-LONG = 200   # characters: a longer sentence (an Adam episode) is set smaller
+LONG = 200     # characters: a longer sentence (a cycle's points) is set smaller
+LONGER = 260   # characters: a longer one (an Adam episode) gets the TALL box
+
+
+def box_height(sentence: str) -> int:
+    """The verdict box's height for ``sentence``: two heights only, so that a run whose
+    sentence changes length by a few words (every η step) never re-lays out the page."""
+    return TALL if len(sentence) > LONGER else HEIGHT
 
 
 def alert_html(sentence: str, level: str) -> str:
     """``sentence`` in a box coloured like a Panel Alert of type ``level``.
 
-    The box keeps its height (no re-layout); a sentence longer than that is set at 13 px
-    and scrolls inside it from its first line, never cut off above.
+    A sentence longer than ``LONG`` is set at 13 px; in its box (``box_height``) it fits in
+    full at 1024 × 768 (and scrolls inside it from its first line if ever it does not).
     """
     size = 16 if len(sentence) <= LONG else 13
-    return (f'<div style="{BOX.format(height=HEIGHT, level=level, size=size)}">'
+    height = box_height(sentence)
+    return (f'<div style="{BOX.format(height=height, level=level, size=size)}">'
             f'{escape(sentence)}</div>')
 
 
@@ -65,6 +74,9 @@ class Readout:
             + (f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps"
                if traj.diverged_at is None else
                f"<b>last finite θ</b> ({escape(where)}) at step {len(traj.loss) - 1}"))
+        height = box_height(result.verdict)
+        if self.verdict.height != height:
+            self.verdict.height = height
         self.verdict.text = escape(alert_html(result.verdict, result.level))
 
     def panes(self) -> list:

@@ -164,3 +164,22 @@ def test_the_default_window_fits_the_run_and_a_users_zoom_survives_a_new_run(exp
     explorer.page.wait_for_timeout(500)
     assert explorer.page.evaluate(LANDSCAPE_RANGES) == [1.0, 3.5, -0.5, 1.5]
     assert explorer.errors == []
+
+
+LONG_VERDICTS = {"adam": "?optimizer=adam", "arora": "?model=arora",
+                 "x2y2-sqrt-gd": "?model=x2y2&optimizer=sqrt_gd",
+                 "arora-phase-2": "?preset=arora-fig1-normalized"}
+
+
+@pytest.mark.parametrize("view", list(LONG_VERDICTS))
+def test_a_long_verdict_is_read_in_full_without_scrolling_its_box(sized, server_url, view):
+    """The verdict box keeps one of two heights (no re-layout per η step); the longest
+    sentences (an Adam episode, a cycle's points) fit it whole on a projector."""
+    sized.open(server_url + LONG_VERDICTS[view])
+    box = sized.page.locator('div[style*="safe center"]').first
+    box.wait_for(timeout=20000)
+    sized.page.wait_for_timeout(800)   # late layout passes
+    text = box.inner_text()
+    assert len(text) > 150, text
+    scroll, client = box.evaluate("e => [e.scrollHeight, e.clientHeight]")
+    assert scroll <= client + 1, (view, scroll, client, text)
