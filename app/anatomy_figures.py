@@ -48,9 +48,13 @@ def distance_layers(d: dist.Distance) -> dict:
                            "cf": dist.log_column(d.mean_cf)}}
 
 
-def _legend_style(fig, location: str) -> None:
-    fig.legend.location, fig.legend.label_text_font_size = location, "13px"
-    fig.legend.background_fill_alpha, fig.legend.click_policy = 0.7, "hide"
+def _legend_style(fig, ncols: int) -> None:
+    """The figure's legend above its frame, off the curves, in ``ncols`` columns."""
+    legend = fig.legend[0]
+    fig.center.remove(legend)
+    fig.add_layout(legend, "above")
+    legend.ncols, legend.label_text_font_size, legend.click_policy = ncols, "14px", "hide"
+    legend.border_line_alpha, legend.padding, legend.margin, legend.spacing = 0.0, 2, 2, 12
 
 
 class OscillationFigures:
@@ -112,7 +116,7 @@ class OscillationFigures:
         for fig in (swing, sharp, phase):
             _style(fig)
         for fig in (swing, sharp):
-            _legend_style(fig, "top_right")
+            _legend_style(fig, 3)
         self.figures = {"swing": swing, "sharpness": sharp, "phase": phase}
 
     def fill(self, o: osc.Oscillation, optimizer: str) -> list[str]:
@@ -167,7 +171,7 @@ class DistanceFigure:
         fig.add_layout(self.edge)
         self.cursor = cursor_span(fig, "dist_cursor")
         _style(fig)
-        _legend_style(fig, "center_right")
+        _legend_style(fig, 2)
         self.figure = fig
 
     def fill(self, d: dist.Distance) -> None:
