@@ -4,6 +4,7 @@ These tests never skip: without Chromium they fail and say how to get it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -26,34 +27,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
+@contextlib.contextmanager
+def served(argv, log_name: str, env: dict | None = None):
+    """A server started by ``argv(port)`` from the checkout's root, its output in
+    ``test-artifacts/<log_name>``: yields (page URL, process) once the page answers, and
+    stops the server after."""
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "ui-server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "panel", "serve", "app/main.py", "--port", str(port),
-         "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "BOKEH_VALIDATE_DOC": "true"})   # Bokeh's model checks, in the log
+    log = open(ARTIFACTS / log_name, "w")
+    proc = subprocess.Popen([sys.executable, *argv(port)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/main"
     deadline = time.time() + 300   # a loaded 2-core machine builds the first page slowly
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=90)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"panel serve did not start; see {ARTIFACTS / 'ui-server.log'}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=90)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    proc.kill()
+                    pytest.fail(f"the server did not start; see {ARTIFACTS / log_name}")
+                time.sleep(0.5)
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def serve_args(port: int) -> list[str]:
+    """`panel serve app/main.py` on ``port`` of the loopback (its own origin allowed)."""
+    return ["--port", str(port), "--address", "127.0.0.1",
+            f"--allow-websocket-origin=127.0.0.1:{port}"]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    with served(lambda port: ["-m", "panel", "serve", "app/main.py", *serve_args(port)],
+                "ui-server.log",
+                env={"BOKEH_VALIDATE_DOC": "true"}) as (url, _):   # Bokeh's model checks
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,55 +22,31 @@ from load_client import Student  # noqa: E402
 from load_crowd import BURST, churn, etas_of, leaks, run_class, x0s_of  # noqa: E402
 from load_wire import WireStudent  # noqa: E402
 
-from .conftest import ARTIFACTS, ROOT, _free_port  # noqa: E402
+from .conftest import ROOT, serve_args, served  # noqa: E402
 
 pytestmark = pytest.mark.ui
 
 
 @pytest.fixture(scope="module")
 def counted_server(tmp_path_factory):
-    port = _free_port()
     counts = tmp_path_factory.mktemp("load") / "counts.json"
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "load-server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "tests/serve_counted.py", str(counts), "app/main.py",
-         "--port", str(port), "--address", "127.0.0.1",
-         f"--allow-websocket-origin=127.0.0.1:{port}",
-         "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        # a script's sys.path starts at tests/: without this, `import app` finds an installed
-        # copy (an editable install of another checkout), not the code under test
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])})
-    url = f"http://127.0.0.1:{port}/main"
-    deadline = time.time() + 300   # the first page compiles its run (slow on a busy machine)
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=30)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail("the counted server did not start; see load-server.log")
-            time.sleep(0.5)
+    argv = lambda port: ["tests/serve_counted.py", str(counts), "app/main.py", *serve_args(port),
+                         "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"]
+    # a script's sys.path starts at tests/: without this, `import app` finds an installed
+    # copy (an editable install of another checkout), not the code under test
+    path = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    with served(argv, "load-server.log", env={"PYTHONPATH": path}) as (url, proc):
 
-    def alive() -> dict:
-        counts.unlink(missing_ok=True)
-        os.kill(proc.pid, signal.SIGUSR1)
-        for _ in range(100):
-            if counts.exists() and counts.read_text().endswith("\n"):
-                return json.loads(counts.read_text())
-            time.sleep(0.2)
-        pytest.fail("the server did not count its objects")
+        def alive() -> dict:
+            counts.unlink(missing_ok=True)
+            os.kill(proc.pid, signal.SIGUSR1)
+            for _ in range(100):
+                if counts.exists() and counts.read_text().endswith("\n"):
+                    return json.loads(counts.read_text())
+                time.sleep(0.2)
+            pytest.fail("the server did not count its objects")
 
-    yield url, alive
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url, alive
 
 
 def test_every_student_sends_values_no_one_else_sends():
