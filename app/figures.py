@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.models import (CDSView, ColorBar, ColumnDataSource, CustomJSTransform, DataRange1d,
-                          GlyphRenderer, HoverTool, Label, Legend, LegendItem, LinearColorMapper, Node, Range1d,
-                          Span)
-from bokeh.core.property.dataspec import NumberSpec
-from bokeh.models.glyphs import Line
+                          HoverTool, Label, LinearColorMapper, Node, Range1d, Span)
 from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 from bokeh.transform import transform
 
-from .canvas import Canvas, add_glyph, all_rows, row_filter, shared
+from .canvas import Canvas, add_glyph, row_filter
+from .legends import FONT as LEGEND_FONT, legend, span_stand_in, stand_in
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
                                                 "#D55E00", "#CC79A7")
 # the odd steps of a curve: a light tint of its colour, so a 2-cycle reads as two levels
 LIGHT = {VERMILLION: "#F2B48A", GREEN: "#86D3BA"}
-FONT = {"axis": "16px", "ticks": "14px", "title": "16px", "legend": "14px", "note": "14px"}
+FONT = {"axis": "16px", "ticks": "14px", "title": "16px", "legend": LEGEND_FONT, "note": "14px"}
 LANDSCAPE_HEIGHT = 560
 CURVE_HEIGHT = 290
 MIN_WIDTH = 420   # below this a plot is too cramped to read: the layout stacks instead
@@ -44,78 +42,6 @@ def _style(fig) -> None:
         axis.axis_label_text_font_style = "normal"
     fig.toolbar.logo = None
     fig.min_border_right = 20
-
-
-_NAN_COLUMNS = ("x", "y", "t", "loss", "sharpness", "threshold", "step", "color")
-
-
-def _nan_source(fig) -> ColumnDataSource:
-    """The figure's one source of stand-ins: one NaN row in every column a glyph here reads."""
-    return shared(fig, "nan", lambda: ColumnDataSource({n: [np.nan] for n in _NAN_COLUMNS}))
-
-
-def _nan_view(fig, glyph) -> CDSView:
-    """The view of the figure's stand-ins of ``glyph``'s kind (one source: the same rows).
-
-    One view per kind, not one for all: each repaint, BokehJS sets a view's ``masked`` rows
-    to what its glyph would draw, which for the NaN row is none for a marker and all for a
-    line. A view shared across kinds flipped at every repaint, and each flip rebuilt the
-    legend, canvases and all, as a change of a model it refers to (twice per η step).
-    """
-    return shared(fig, f"nan_view_{type(glyph).__name__}", lambda: all_rows(fig))
-
-
-def _read_columns(glyph) -> set[str]:
-    """The columns a glyph reads: its numeric specs given by a name (colours are values here)."""
-    names = set()
-    for name in glyph.dataspecs():
-        spec = getattr(glyph, name)
-        spec = getattr(spec, "field", spec)   # a clone holds Field(...), a new glyph the name
-        if isinstance(glyph.lookup(name).property, NumberSpec) and isinstance(spec, str):
-            names.add(spec)
-    return names
-
-
-def _stand_in(fig, real, **fixed) -> GlyphRenderer:
-    """What the legend draws for ``real`` (a renderer, or a list of them): its glyph at NaN.
-
-    BokehJS 3.9 rebuilds a legend, canvases and all, whenever any model it refers to changes,
-    data sources included (~14 ms of every η step for the three legends); a stand-in refers
-    to nothing a run changes. Its one row is NaN (a legend skips a glyph without rows; the plot
-    draws no NaN), in a source all the figure's stand-ins share. A click on its entry hides
-    every ``real`` too (mirrored by the server).
-    """
-    reals = real if isinstance(real, list) else [real]
-    glyph, source = reals[0].glyph.clone(**fixed), _nan_source(fig)
-    for column in _read_columns(glyph) - source.data.keys():
-        source.data[column] = [np.nan]
-    proxy = GlyphRenderer(data_source=source, glyph=glyph, view=_nan_view(fig, glyph))
-    fig.renderers.append(proxy)
-    proxy.on_change("visible", lambda attr, old, new: [setattr(r, "visible", new) for r in reals])
-    return proxy
-
-
-def _span_stand_in(fig, spans: list[Span]) -> GlyphRenderer:
-    """A legend glyph for Spans (a Span has none): a line styled like them, at NaN."""
-    span = spans[0]
-    glyph = Line(x="x", y="y", line_color=span.line_color, line_width=span.line_width,
-                 line_dash=span.line_dash)
-    proxy = GlyphRenderer(data_source=_nan_source(fig), glyph=glyph,
-                           view=_nan_view(fig, glyph))
-    fig.renderers.append(proxy)
-    proxy.on_change("visible", lambda attr, old, new: [setattr(s, "visible", new) for s in spans])
-    return proxy
-
-
-def _legend(fig, items, place: str, ncols: int) -> dict[str, LegendItem]:
-    """A legend outside the frame of (label, stand-in renderer) entries."""
-    entries = {label: LegendItem(label=label, renderers=[proxy]) for label, proxy in items}
-    legend = Legend(items=list(entries.values()), label_text_font_size=FONT["legend"],
-                    background_fill_alpha=0.8, click_policy="hide", spacing=12, padding=2,
-                    margin=2, ncols=ncols, border_line_alpha=0.0, label_height=18,
-                    glyph_height=18, label_standoff=4)
-    fig.add_layout(legend, place)
-    return entries
 
 
 def _empty(*names) -> ColumnDataSource:
@@ -182,15 +108,15 @@ def landscape_canvas(height=LANDSCAPE_HEIGHT) -> Canvas:
                             tooltips=[("minimum, sharpness", "@sharpness{0.00}")]))
     flattest = dict.fromkeys(("fill_color", "line_color", "hatch_color"), Viridis256[0])
     first_step = step_map.palette[0]
-    items = [("minima, S ≤ 2/η: GD can settle", _stand_in(fig, settles, **flattest)),
-             ("minima, S > 2/η: too sharp", _stand_in(fig, unstable, **flattest)),
-             ("iterates (darker = later)", _stand_in(fig, iterates, fill_color=first_step)),
-             ("start", _stand_in(fig, start)), ("gradient flow", _stand_in(fig, flow)),
-             ("central flow", _stand_in(fig, central))]
+    items = [("minima, S ≤ 2/η: GD can settle", stand_in(fig, settles, **flattest)),
+             ("minima, S > 2/η: too sharp", stand_in(fig, unstable, **flattest)),
+             ("iterates (darker = later)", stand_in(fig, iterates, fill_color=first_step)),
+             ("start", stand_in(fig, start)), ("gradient flow", stand_in(fig, flow)),
+             ("central flow", stand_in(fig, central))]
     fig.add_layout(ColorBar(color_mapper=sharp_map, title="sharpness of minimum", width=12,
                             title_text_font_size=FONT["ticks"],
                             major_label_text_font_size=FONT["ticks"]), "right")
-    entries = _legend(fig, items, place="below", ncols=2)
+    entries = legend(fig, items, place="below", ncols=2)
     _style(fig)
     canvas = Canvas([fig], src, {}, {"flow": [entries["gradient flow"]],
                                      "central_flow": [entries["central flow"]]},
@@ -328,7 +254,7 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
                         name="threshold_line")
             fig.add_layout(line)
             spans["threshold_line"].append(line)
-            items.append(("threshold 2/η", _stand_in(fig, staircase)))
+            items.append(("threshold 2/η", stand_in(fig, staircase)))
             # the raw λ_max(H), faint, under a preconditioned λ_max(P⁻¹H) (empty otherwise)
             raw = add_glyph(fig, "line", "t", "sharpness", source=src["run_raw"],
                             name="raw_sharpness_line", **RAW_SHARPNESS)
@@ -357,15 +283,15 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
         labels["drop_label"].append(drop_label)
         notes[kind] = _note(fig, f"{kind}_note")
         name = "sharpness" if kind == "sharpness" else "GD"
-        items += [(f"{name}: even steps", _stand_in(fig, even)),
-                  ("odd steps", _stand_in(fig, odd)),
-                  ("every step", _stand_in(fig, dots)),
-                  ("S first reaches 2/η", _span_stand_in(fig, [eos])),
-                  ("gradient flow", _stand_in(fig, flow)),
-                  ("central flow", _stand_in(fig, central))]
+        items += [(f"{name}: even steps", stand_in(fig, even)),
+                  ("odd steps", stand_in(fig, odd)),
+                  ("every step", stand_in(fig, dots)),
+                  ("S first reaches 2/η", span_stand_in(fig, [eos])),
+                  ("gradient flow", stand_in(fig, flow)),
+                  ("central flow", stand_in(fig, central))]
         if kind == "sharpness":
-            items.append(("raw sharpness λ_max(H)", _stand_in(fig, raw)))
-        entries[kind] = _legend(fig, items, place="above", ncols=3)
+            items.append(("raw sharpness λ_max(H)", stand_in(fig, raw)))
+        entries[kind] = legend(fig, items, place="above", ncols=3)
         fmt = "{0.000e}" if kind == "loss" else "{0.000}"
         hover = HoverTool(renderers=[even, odd, flow, central], mode="mouse",
                           name=f"{kind}_hover",

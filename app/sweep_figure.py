@@ -12,8 +12,8 @@ from bokeh.plotting import figure
 
 from . import rules, sweep_plot
 from .canvas import Canvas
-from .figures import (BLUE, MIN_WIDTH, ORANGE, PURPLE, TOOLS, VERMILLION, _empty, _legend,
-                      _span_stand_in, _stand_in, _style)
+from .figures import BLUE, MIN_WIDTH, ORANGE, PURPLE, TOOLS, VERMILLION, _empty, _style
+from .legends import legend, span_stand_in, stand_in
 
 HEIGHT = 470
 DIVERGED_GREY = "#BBBBBB"
@@ -46,13 +46,13 @@ def sweep_canvas(height: int = HEIGHT) -> Canvas:
                                                          ("value", "@value{0.000}")]),
                   HoverTool(renderers=[converged, cloud],
                             tooltips=[("η", "@eta{0.0000}"), ("value", "@value{0.000}")]))
-    items = [("converged: final value", _stand_in(fig, converged, size=8)),
-             ("cycle: its p points", _stand_in(fig, cycle, size=8)),
-             ("no short period: last K iterates", _stand_in(fig, cloud, size=6, fill_alpha=1.0)),
-             ("diverged", _stand_in(fig, bands)),
-             ("threshold 2/η", _stand_in(fig, threshold)),
-             ("η now", _span_stand_in(fig, [marker]))]
-    entries = _legend(fig, items, place="above", ncols=3)
+    items = [("converged: final value", stand_in(fig, converged, size=8)),
+             ("cycle: its p points", stand_in(fig, cycle, size=8)),
+             ("no short period: last K iterates", stand_in(fig, cloud, size=6, fill_alpha=1.0)),
+             ("diverged", stand_in(fig, bands)),
+             ("threshold 2/η", stand_in(fig, threshold)),
+             ("η now", span_stand_in(fig, [marker]))]
+    entries = legend(fig, items, place="above", ncols=3)
     fig.xaxis.axis_label = "step size η"
     fig.yaxis.axis_label = "sharpness S"
     _style(fig)

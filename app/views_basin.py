@@ -13,10 +13,7 @@ import functools
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
-from bokeh.palettes import Viridis256
 from panel.viewable import Viewer
-
-import dynamics
 
 from . import basin
 from .basin_words import caption

@@ -48,7 +48,7 @@ class Slot:
                                (sharp_fig, self.curves[1:])):
             # under the live run's glyphs (the end marker stays on top)
             fig.renderers = renderers + [r for r in fig.renderers if r not in renderers]
-        # the legend draws a stand-in at NaN (see figures._stand_in: a legend referring to a
+        # the legend draws a stand-in at NaN (see legends.stand_in: a legend referring to a
         # changing source is rebuilt in the browser); a click on it hides the whole run
         stand_in = GlyphRenderer(data_source=ColumnDataSource({"t": [np.nan], "loss": [np.nan]}),
                                  glyph=loss.glyph.clone())

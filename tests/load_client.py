@@ -25,7 +25,7 @@ from bokeh.client import pull_session
 from tornado.httpclient import HTTPRequest
 from bokeh.events import DocumentReady
 from bokeh.model import Model
-from load_moves import SHOWN, Moves
+from load_moves import Moves
 
 
 def import_panel_models() -> None:

@@ -12,7 +12,6 @@ import pytest
 
 import dynamics
 from app import plots, rules
-from app.readout import Readout
 from app.state import ExplorerState
 from app.views_plots import Dashboard, _light
 from test_jit import compiles_during

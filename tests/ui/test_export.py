@@ -3,7 +3,6 @@ keeps zoom and pan (a drag moves its ranges); the page's buttons download PNG, S
 HTML of a preset opened by link, on the trajectory view and on the oscillation view, and
 "copy link" copies its URL.
 """
-import io
 import struct
 import xml.etree.ElementTree as ET
 
