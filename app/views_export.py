@@ -62,7 +62,7 @@ class ExportBar(Viewer):
                                      sizing_mode="stretch_width")
         self.copy = pn.widgets.Button(label="copy link", width=90, height=34, margin=(4, 3),
                                       description="Copy this page's link (it holds the state)")
-        self.link_box = _LinkBox(name="link", visible=False, width=320, margin=(4, 3))
+        self.link_box = _LinkBox(label="link", visible=False, width=320, margin=(4, 3))
         self.link_box._copy_button = self.copy
         self.toggle = pn.widgets.Toggle(label="Export…", width=80, height=34,
                                         margin=(4, 3, 4, 10))
@@ -98,7 +98,7 @@ class ExportBar(Viewer):
     def _button(self, fmt: str, label: str, view, width: int = 58, description=None):
         button = pn.widgets.FileDownload(label=label, filename=f"eos.{fmt}", width=width,
                                          height=34, margin=(4, 3), color="default",
-                                         name=f"download {fmt}", description=description or
+                                         description=description or
                                          f"The figure chosen, as {fmt.upper()}")
 
         async def make():   # a coroutine function: Panel awaits it on the event loop
