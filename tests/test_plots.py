@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import dynamics
-from app import plots
+from app import elements, plots
 from app.state import ExplorerState
 
 
@@ -43,7 +43,7 @@ def test_threshold_line_sits_at_two_over_eta(xyzw_run):
     eta = r.spec.eta
     data = plots.run_data(r.spec.model, r.traj, r.threshold)
     assert data["threshold_line"] == pytest.approx(2 / eta)
-    layers = plots.sharpness_curves(r.spec.model, r.traj, r.threshold)
+    layers = elements.sharpness_curves(r.spec.model, r.traj, r.threshold)
     assert isinstance(layers["threshold_line"], hv.HLine)
     assert layers["threshold_line"].data == pytest.approx(2 / eta)
     assert np.allclose(layers["threshold"].dimension_values("sharpness"), 2 / eta)
@@ -99,7 +99,7 @@ def test_background_image_is_log_loss_over_the_window():
 def test_one_parameter_models_plot_the_curve_with_iterates():
     state = ExplorerState(model="picky", steps=50)
     r = state.run()
-    layers = plots.landscape(r.spec.model, r.traj, r.threshold, start=r.spec.init)
+    layers = elements.landscape(r.spec.model, r.traj, r.threshold, start=r.spec.init)
     assert isinstance(layers["curve"], hv.Curve) and "image" not in layers
     it = layers["iterates"]
     assert np.allclose(it.dimension_values("y"), r.traj.loss[:: plots.marker_stride(51)],
@@ -121,10 +121,10 @@ def test_elements_render_with_bokeh(xyzw_run):
     hv.extension("bokeh")
     r = xyzw_run
     m = r.spec.model
-    for layers in (plots.landscape(m, r.traj, r.threshold, start=r.spec.init),
-                   plots.loss_curves(m, r.traj, r.threshold),
-                   plots.sharpness_curves(m, r.traj, r.threshold)):
-        assert hv.render(plots.overlay(layers)) is not None
+    for layers in (elements.landscape(m, r.traj, r.threshold, start=r.spec.init),
+                   elements.loss_curves(m, r.traj, r.threshold),
+                   elements.sharpness_curves(m, r.traj, r.threshold)):
+        assert hv.render(elements.overlay(layers)) is not None
 
 
 def test_huge_values_stay_finite_on_the_wire():
