@@ -16,7 +16,7 @@ student's coarse picture waits for at most one chunk of the first student's map.
 
 Per channel (one per view per session): a new request supersedes the older ones; their
 stages still queued are never run, and a result that finishes after a newer request was
-made is dropped. Finished stages are kept in a per-server LRU cache keyed by their inputs
+made is dropped. Finished stages are kept in a per-server LRU cache keyed by their inputs (``map_cache.py``)
 (immutable arrays only: never Bokeh objects), so a repeated window comes back at once.
 An exception in the work becomes a one-sentence message for the UI (``on_error``); it is
 never raised into the session nor logged as a traceback.
@@ -38,14 +38,13 @@ import dataclasses
 import os
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Hashable, Sequence
 
-import numpy as np
+
+from .map_cache import CACHE_BYTES, ResultCache
 
 PROGRESS_DELAY_S = 0.5        # a request still running after this shows its progress
-CACHE_BYTES = 256 * 2**20     # the per-server cache holds at most this many bytes of arrays
 WORKER_NICE = 10              # the worker thread's niceness (lower priority than the loop)
 
 
@@ -73,63 +72,6 @@ class Stage:
             raise ValueError("A stage has either work or chunks (with combine).")
         if self.chunks and self.combine is None:
             raise ValueError("A stage in chunks needs combine(results).")
-
-
-# --- the per-server cache -------------------------------------------------------------------
-
-def _arrays(result) -> list[np.ndarray]:
-    """Every numpy array inside ``result`` (dicts, tuples, lists, dataclasses)."""
-    if isinstance(result, np.ndarray):
-        return [result]
-    if isinstance(result, dict):
-        return [a for v in result.values() for a in _arrays(v)]
-    if isinstance(result, (tuple, list)):
-        return [a for v in result for a in _arrays(v)]
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return [a for f in dataclasses.fields(result) for a in _arrays(getattr(result, f.name))]
-    return []
-
-
-class ResultCache:
-    """LRU of finished results by inputs, bounded by the bytes of their arrays."""
-
-    def __init__(self, max_bytes: int = CACHE_BYTES):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict = OrderedDict()   # inputs -> (result, nbytes)
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, inputs):
-        with self._lock:
-            item = self._items.get(inputs)
-            if item is None:
-                return None
-            self._items.move_to_end(inputs)
-            return item[0]
-
-    def put(self, inputs, result) -> None:
-        arrays = _arrays(result)
-        for a in arrays:   # shared between sessions from now on: nobody may write into it
-            a.setflags(write=False)
-        size = sum(a.nbytes for a in arrays)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            if inputs in self._items:
-                self._bytes -= self._items.pop(inputs)[1]
-            self._items[inputs] = (result, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                self._bytes -= self._items.popitem(last=False)[1][1]
-
-    def __contains__(self, inputs) -> bool:
-        with self._lock:
-            return inputs in self._items
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
 
 
 def _lower_priority() -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from app import map_jobs
-from app.map_jobs import MapChannel, MapServer, ResultCache, Stage
+from app.map_cache import ResultCache
+from app.map_jobs import MapChannel, MapServer, Stage
 
 WAIT = 30.0
 
