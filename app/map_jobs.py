@@ -41,7 +41,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Hashable, Sequence
 
-
 from .map_cache import CACHE_BYTES, ResultCache
 
 PROGRESS_DELAY_S = 0.5        # a request still running after this shows its progress
