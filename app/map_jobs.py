@@ -16,8 +16,9 @@ student's coarse picture waits for at most one chunk of the first student's map.
 
 Per channel (one per view per session): a new request supersedes the older ones; their
 stages still queued are never run, and a result that finishes after a newer request was
-made is dropped. Finished stages are kept in a per-server LRU cache keyed by their inputs (``map_cache.py``)
-(immutable arrays only: never Bokeh objects), so a repeated window comes back at once.
+made is dropped. Finished stages are kept in a per-server LRU cache keyed by their inputs
+(``map_cache.py``: immutable arrays only, never Bokeh objects), so a repeated window comes
+back at once.
 An exception in the work becomes a one-sentence message for the UI (``on_error``); it is
 never raised into the session nor logged as a traceback.
 
