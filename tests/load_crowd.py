@@ -15,7 +15,8 @@ import statistics
 import threading
 import time
 
-from load_client import SHOWN, Student
+from load_client import Student
+from load_moves import SHOWN
 
 BURST = 3
 
