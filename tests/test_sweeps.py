@@ -290,3 +290,19 @@ def test_zhu_fig_2b_basin_near_the_fractal_boundary():
     d = sweep.diverged
     changes = (d[:, 1:] != d[:, :-1]).sum() + (d[1:, :] != d[:-1, :]).sum()
     assert changes > 0.05 * (d[:, 1:].size + d[1:, :].size)
+
+
+def test_cells_stepped_in_chunks_are_runs():
+    # 40 × 40 = 1600 cells: buckets of 1536 and more are stepped CHUNK cells at a time
+    # (cells.py's _in_chunks); cells in every chunk, converging and diverging, are runs.
+    from dynamics._engine.cells import CHUNK
+    xs, ys = np.linspace(3.0, 3.4, 40), np.linspace(0.1, 0.5, 40)
+    sweep = dynamics.sweep_init("x2y2", 0.2, xs, ys, 3000, tol=1e-13)
+    assert xs.size * ys.size > 2 * CHUNK
+    assert 0 < sweep.diverged.sum() < sweep.diverged.size
+    rng = np.random.default_rng(0)
+    for flat in rng.choice(xs.size * ys.size, 12, replace=False):
+        i, j = divmod(int(flat), xs.size)
+        steps = 3000 if sweep.diverged[i, j] else int(sweep.steps_run[i, j])
+        traj = dynamics.simulate("x2y2", (xs[j], ys[i]), 0.2, steps)
+        np.testing.assert_array_equal(sweep.final_params[i, j], traj.params[-1])

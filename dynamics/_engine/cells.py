@@ -2,7 +2,8 @@
 
 Cells are laid out (dim, cells) and stepped vectorized. The fast path takes CHECK_EVERY
 unguarded steps between checks; a cell that is out of bounds at a check is put back and
-replayed by the exact path, which checks every step as ``simulate`` does.
+replayed by the exact path, which checks every step as ``simulate`` does. Both step a
+bucket CHUNK cells at a time (``_in_chunks``), so that a chunk's rows stay in cache.
 
 Both runners work on a block's whole state, which stays on its device from round to round:
 ``run(block, idx, n_valid, consts, k0, n, seed) -> (block, status)`` steps the cells
@@ -14,6 +15,7 @@ taken; its last column is scratch for the padding.
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +27,7 @@ from .runner import is_bad
 
 CHECK_EVERY = 16      # steps between convergence checks on the fast path
 CAPACITY = 16384      # cells per block (a power of two; the state has one more column)
+CHUNK = 512           # cells the fast path steps together (see _in_chunks)
 
 
 def _stepper(loss_fn, components_fn, rule, layout: StateLayout):
@@ -76,7 +79,7 @@ def exact_runner(loss_fn, components_fn, rule, layout: StateLayout):
         return (theta, state, status > 0, status == 2,
                 steps_run + taken.astype(steps_run.dtype))
 
-    return _on_state(run, layout)
+    return _on_state(_in_chunks(run), layout)
 
 
 @functools.lru_cache(maxsize=None)
@@ -139,7 +142,38 @@ def fast_runner(loss_fn, components_fn, rule, layout: StateLayout):
         carry = jax.lax.while_loop(lambda c: (c[0] < n_checks) & ~jnp.all(c[3]), group, carry)
         return carry[1:]
 
-    return _on_state(run, layout)
+    return _on_state(_in_chunks(run), layout)
+
+
+def _in_chunks(core):
+    """``core`` run on CHUNK cells at a time, one chunk after another (cells are independent).
+
+    A chunk's rows stay in the core's first-level cache for all its groups, where a whole
+    bucket would stream through memory at every step; and a chunk whose cells have all
+    stopped ends its round early.
+    """
+    def run(theta, state, etas, done, steps_run, consts, k0, n, tol, seed):
+        cells = theta.shape[1]
+        chunk = math.gcd(cells, CHUNK)
+        if cells <= CHUNK or chunk < CHUNK // 2:
+            return core(theta, state, etas, done, steps_run, consts, k0, n, tol, seed)
+        m = cells // chunk
+
+        def split(a):   # (..., cells) -> (m, ..., chunk)
+            return jnp.moveaxis(a.reshape(a.shape[:-1] + (m, chunk)), -2, 0)
+
+        def join(a):    # (m, ..., chunk) -> (..., cells)
+            return jnp.moveaxis(a, 0, -2).reshape(a.shape[1:-1] + (cells,))
+
+        def one(xs):
+            th, st, et, dn, sr, tl = xs
+            return core(th, st, et, dn, sr, consts, k0, n, tl, seed)
+
+        outs = jax.lax.map(one, tuple(split(a) for a in (theta, state, etas, done, steps_run,
+                                                         tol)))
+        return tuple(join(a) for a in outs)
+
+    return run
 
 
 def _stable_fn(loss_fn):
@@ -149,10 +183,20 @@ def _stable_fn(loss_fn):
     model), up to rounding in λ_min. A tiny step elsewhere (near a saddle, or a minimum
     sharper than 2/η) is no convergence: such cells keep running.
     """
-    hess = jax.vmap(jax.hessian(loss_fn), in_axes=(1, None), out_axes=2)
+    grad = jax.grad(loss_fn)
+
+    def column(theta, e, consts):   # H e: the derivative of the gradient along e
+        return jax.jvp(lambda u: grad(u, consts), (theta,), (e,))[1]
+
+    columns = jax.vmap(column, in_axes=(1, None, None), out_axes=1)
 
     def stable(theta, etas, consts):
-        low, high = extreme_eigenvalues(hess(theta, consts))
+        # the Hessian (dim, dim, cells) built column by column: each column one elementwise
+        # pass over the (dim, cells) rows (jax.hessian's vmap would lay the batch first and
+        # transpose, 3× slower here)
+        eye = jnp.eye(theta.shape[0], dtype=theta.dtype)
+        hess = jnp.stack([columns(theta, eye[i], consts) for i in range(theta.shape[0])], axis=1)
+        low, high = extreme_eigenvalues(hess)
         return (low >= -1e-10 * jnp.maximum(1.0, jnp.abs(high))) & (high * etas < 2.0)
 
     return stable
