@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 from bokeh.models import (CDSView, ColorBar, ColumnDataSource, CustomJSTransform, DataRange1d,
-                          HoverTool, Label, LinearColorMapper, Node, Range1d, Span)
+                          HoverTool, Label, LegendItem, LinearColorMapper, Node, Range1d, Span)
 from bokeh.palettes import Greys256, Oranges256, Viridis256
 from bokeh.plotting import figure
 from bokeh.transform import transform
 
-from .canvas import Canvas, add_glyph, row_filter
+from .canvas import Canvas, add_glyph, building, row_filter
 from .legends import FONT as LEGEND_FONT, legend, span_stand_in, stand_in
 
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2",
@@ -259,11 +259,7 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
             raw = add_glyph(fig, "line", "t", "sharpness", source=src["run_raw"],
                             name="raw_sharpness_line", **RAW_SHARPNESS)
         even, odd = _run_lines(fig, kind, src, colour)
-        # a dot per step, shown for a cycle longer than 2 (plots.levels_as_dots)
-        dots = add_glyph(fig, "scatter", "t", kind, source=src["run"], color=colour, size=3,
-                         line_alpha=0.0, name=f"{kind}_dots")
-        dots.visible = False
-        runs[kind] = (even, odd, dots)
+        runs[kind] = (even, odd)
         flow = add_glyph(fig, "line", "t", kind, source=src["flow_run"], color=BLUE,
                          line_width=3, line_dash="dashed")
         central = add_glyph(fig, "line", "t", kind, source=src["central_flow_run"],
@@ -285,7 +281,6 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
         name = "sharpness" if kind == "sharpness" else "GD"
         items += [(f"{name}: even steps", stand_in(fig, even)),
                   ("odd steps", stand_in(fig, odd)),
-                  ("every step", stand_in(fig, dots)),
                   ("S first reaches 2/η", span_stand_in(fig, [eos])),
                   ("gradient flow", stand_in(fig, flow)),
                   ("central flow", stand_in(fig, central))]
@@ -312,14 +307,34 @@ def curves_canvas(height=CURVE_HEIGHT) -> Canvas:
     canvas.sharpness_legend = entries["sharpness"]["sharpness: even steps"]
     canvas.eos_legends = [entries[k]["S first reaches 2/η"] for k in ("loss", "sharpness")]
     canvas.odd_legends = [entries[k]["odd steps"] for k in ("loss", "sharpness")]
-    canvas.dot_legends = [entries[k]["every step"] for k in ("loss", "sharpness")]
-    for item in canvas.dot_legends:
-        item.visible = False
-    canvas.run_lines = [r for k in ("loss", "sharpness") for r in runs[k][:2]]
-    canvas.dots = [runs[k][2] for k in ("loss", "sharpness")]
+    canvas.run_lines = [r for k in ("loss", "sharpness") for r in runs[k]]
+    canvas.dots, canvas.dot_legends = [], []   # built on first need: level_dots
     canvas.notes = notes
     canvas.hovers = hovers
     return canvas
+
+
+def level_dots(canvas: Canvas) -> None:
+    """A dot per step on the loss and the sharpness, for a cycle longer than 2 (hidden).
+
+    Built the first time a session shows such a run (``plots.levels_as_dots``), not with
+    every page: a renderer on each curve figure, its legend entry after "odd steps".
+    """
+    if canvas.dots:
+        return
+    with building(canvas.loss_figure):
+        for fig, kind, odd in zip((canvas.loss_figure, canvas.sharpness_figure),
+                                  ("loss", "sharpness"), canvas.odd_legends):
+            colour = VERMILLION if kind == "loss" else GREEN
+            dots = add_glyph(fig, "scatter", "t", kind, source=canvas.sources["run"],
+                             color=colour, size=3, line_alpha=0.0, name=f"{kind}_dots")
+            dots.visible = False
+            item = LegendItem(label="every step", renderers=[stand_in(fig, dots)], visible=False)
+            entries = list(fig.legend[0].items)
+            at = entries.index(odd) + 1
+            fig.legend[0].items = entries[:at] + [item] + entries[at:]
+            canvas.dots.append(dots)
+            canvas.dot_legends.append(item)
 
 
 def set_x_label(canvas: Canvas, x_axis: str) -> None:

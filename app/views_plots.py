@@ -20,7 +20,7 @@ import dynamics
 from . import plots, rules
 from .fit import MARGIN, keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
-                      landscape_canvas, set_x_label)
+                      landscape_canvas, level_dots, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
 from .held import hold
 from .readout import Readout
@@ -203,6 +203,8 @@ class Dashboard(Viewer):
 
     def _show_levels(self, dots: bool) -> None:
         """A cycle longer than 2 as a dot per step over faded lines (plots.levels_as_dots)."""
+        if dots:
+            level_dots(self.curves)
         alpha = 0.25 if dots else 1.0
         for renderer in self.curves.run_lines:
             if renderer.glyph.line_alpha != alpha:

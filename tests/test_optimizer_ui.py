@@ -182,10 +182,16 @@ def test_a_3_cycle_is_drawn_as_a_dot_per_step_on_its_levels():
     """x2y2 with GD on √L ends in a 3-cycle: each parity visits all three levels, so the
     even/odd lines would be two solid bands. A dot per step shows the levels (the lines
     fade); a 2-cycle or a converging run keeps its two lines and no dots."""
+    assert Dashboard(ExplorerState()).curves.dots == []   # built on first need only
     state = ExplorerState()
     state.apply_query({"model": "x2y2", "optimizer": "sqrt_gd"})
     dash = Dashboard(state)
     result = dash._result
+    assert len(dash.curves.dots) == 2
+    for fig, item in zip((dash.curves.loss_figure, dash.curves.sharpness_figure),
+                         dash.curves.dot_legends):   # its entry right after "odd steps"
+        labels = [_label(i) for i in fig.legend[0].items]
+        assert labels[labels.index("odd steps") + 1] == "every step" and item in fig.legend[0].items
     assert (result.kind, result.period) == ("periodic", 3)
     tail = np.asarray(result.traj.loss)[-300:]
     assert len(np.unique(np.round(np.log(tail), 6))) == 3   # three levels, not a band

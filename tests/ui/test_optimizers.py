@@ -66,3 +66,23 @@ def test_the_central_flow_switch_adds_its_lines(explorer, server_url):
     explorer.wait_until("() => window.location.search.includes('show_central_flow=True')")
     _screenshots(explorer, "central_flow")
     assert explorer.errors == []
+
+
+def test_switching_to_a_3_cycle_adds_its_dots_to_the_live_page(explorer, server_url):
+    """The dots of a cycle longer than 2 are not in a first page; choosing x2y2 and GD on √L
+    in the menus builds them into the live page and shows them, with their legend entry."""
+    explorer.open(server_url)
+    page = explorer.page
+    assert page.evaluate("() => Bokeh.documents[0].get_model_by_name('loss_dots')") is None
+    selects = page.locator("select")
+    selects.nth(1).select_option(label="Degree 4 in the plane: ¼ (1 − x²y²)²")
+    page.wait_for_timeout(1500)
+    selects.nth(2).select_option(label="GD on √L")
+    explorer.wait_until("() => { const d = Bokeh.documents[0];"
+                        " const m = d.get_model_by_name('loss_dots');"
+                        " return m !== null && m.visible && d.get_model_by_name('sharpness_dots').visible }",
+                        timeout=30000)
+    entries = page.evaluate("() => [...Bokeh.documents[0]._all_models.values()]"
+                            ".filter(m => m.label && m.label.value === 'every step' && m.visible).length")
+    assert entries == 2
+    assert explorer.errors == []
