@@ -110,7 +110,7 @@ def draw_map(snap: Snapshot, ax, look) -> None:
     a_lo, a_hi = ab.bifurcation_range(k)
     _limits(ax, ab_layers.window([layers["ab_even"], layers["ab_odd"], diagram],
                                  [a_lo, a_hi], [0.0]))
-    ax.set_title("Two-step map b'' = b(1 + 8aκ − 16b²): where b settles", fontsize="medium")
+    ax.set_title("Where b settles: b'' = b(1 + 8aκ − 16b²)", fontsize="medium")
     ax.legend(loc="best", fontsize="small", framealpha=0.8)
 
 

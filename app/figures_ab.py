@@ -71,7 +71,7 @@ def diagram_figure(src: dict):
     fig = figure(sizing_mode="stretch_width", height=HEIGHT, min_width=MIN_WIDTH,
                  x_range=Range1d(-1, 1), y_range=Range1d(-1, 1), tools=TOOLS,
                  active_scroll=None, x_axis_label="a", y_axis_label="b",
-                 title="Two-step map b'' = b(1 + 8aκ − 16b²): where b settles",
+                 title="Where b settles: b'' = b(1 + 8aκ − 16b²)",
                  name="ab_diagram")
     fig.scatter("a", "b", source=src["ab_even"], size=3, color=EVEN, alpha=0.7,
                 legend_label="GD: even steps")
@@ -143,7 +143,7 @@ def fill(src: dict, plane, diagram, path: ab.ABPath) -> None:
                               [0.0])
     set_ranges(diagram, window)
     place(diagram.select_one({"name": "ab_doubling_label"}), a_double, window[0],
-          f"period doubling a = 1/(8κ) = {a_double:.3g}")
+          f"period doubling\na = 1/(8κ) = {a_double:.3g}")   # two short lines: fits a narrow plot
 
 
 def set_ranges(fig, window) -> None:

@@ -183,3 +183,55 @@ def test_a_long_verdict_is_read_in_full_without_scrolling_its_box(sized, server_
     assert len(text) > 150, text
     scroll, client = box.evaluate("e => [e.scrollHeight, e.clientHeight]")
     assert scroll <= client + 1, (view, scroll, client, text)
+
+
+# Every plot's title and every line label (a = 1/(8κ), a = −κ³/8, the drop, the clip note)
+# measured in the page with the fonts BokehJS draws them in: the title within its canvas,
+# a label within its frame. Bokeh neither wraps nor shrinks them; at the narrowest width
+# where two plots sit side by side (1280 × 720) a long one was cut off.
+TEXT_BOXES_JS = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const width = (m, text) => {
+    ctx.font = `${m.text_font_style} ${m.text_font_size} ${m.text_font}`;
+    return Math.max(...text.split('\\n').map((line) => ctx.measureText(line).width));
+  };
+  const out = [];
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.type !== 'Figure' && m.type !== 'Plot') continue;
+    let v = null;
+    try { v = Bokeh.index.get_one(m) } catch (e) { continue }
+    if (v == null || v.canvas_view.el.getBoundingClientRect().width === 0) continue;
+    const room = v.canvas_view.el.getBoundingClientRect().width, f = v.frame.bbox;
+    if (m.title && m.title.text)
+      out.push({kind: 'title', text: m.title.text, lo: f.left, hi: f.left + width(m.title, m.title.text), min: 0, max: room});
+    for (const r of [...m.center, ...m.above, ...m.below]) {
+      if (r.type !== 'Label' || !r.visible || !r.text || r.x_units !== 'data' || typeof r.x !== 'number') continue;
+      const w = width(r, r.text), x = v.frame.x_scale.compute(r.x) + r.x_offset;
+      const lo = r.anchor.endsWith('right') ? x - w : r.anchor.endsWith('center') ? x - w / 2 : x;
+      if (x < f.left || x > f.right) continue;   // its line is outside the window: not drawn
+      out.push({kind: 'label', text: r.text, lo: lo, hi: lo + w, min: f.left, max: f.right});
+    }
+  }
+  return out;
+}"""
+TEXT_VIEWS = {"trajectory": "?drop_step=500&drop_eta=0.1", "ab": "?view=ab&model=x2y2&eta=0.2",
+              "basin": "?view=basin", "sweep": "?view=sweep", "oscillation": "?view=oscillation",
+              "distance": "?view=distance"}
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("view", list(TEXT_VIEWS))
+def test_every_title_and_line_label_is_drawn_whole(browser, server_url, view, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = Page(context.new_page())
+    page.page.goto(server_url + TEXT_VIEWS[view])
+    page.wait_until("() => window.Bokeh && Bokeh.documents.length > 0", timeout=60000)
+    page.page.wait_for_timeout(4000)   # the view's runs drawn, late layout passes
+    boxes = page.page.evaluate(TEXT_BOXES_JS)
+    context.close()
+    assert any(b["kind"] == "title" for b in boxes), boxes
+    if view == "ab":   # the period doubling's label is drawn, and measured
+        assert any(b["text"].startswith("period doubling") for b in boxes), boxes
+    cut = [b for b in boxes if b["lo"] < b["min"] - 1 or b["hi"] > b["max"] + 1]
+    assert cut == [], cut
+    assert page.errors == []
