@@ -5,6 +5,7 @@ from pathlib import Path
 
 import panel as pn
 from bokeh.models import CustomJS
+from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from . import closed_sockets, document_checks, session_gate, warmup
@@ -36,6 +37,12 @@ def page_template(explorer: "Explorer") -> pn.template.BootstrapTemplate:
                                          header_background="#0072B2")
 
 
+def explorer_for(doc) -> "Explorer":
+    """A session's explorer, built for ``doc`` (the first part of its page)."""
+    with set_curdoc(doc):
+        return Explorer()
+
+
 def serve(template, doc) -> None:
     """Put ``template``'s Bokeh models into the session's ``doc``, indexing them once.
 
@@ -43,7 +50,7 @@ def serve(template, doc) -> None:
     Bokeh re-indexes every model of the document after each such change. Frozen, the index
     is rebuilt once, at the end.
     """
-    session_gate.install(doc)   # from now on, one page built at a time
+    session_gate.install(doc, prepare=explorer_for)   # from now on, one page at a time
     document_checks.skip_unless_asked()
     with doc.models.freeze():
         if doc.session_context is not None:

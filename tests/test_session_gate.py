@@ -88,3 +88,69 @@ def test_a_build_that_never_ends_holds_the_others_back_only_for_a_while(monkeypa
 
     asyncio.run(main())
     assert built == ["s0", "s1"]
+
+
+class _Context:
+    """A session context as Bokeh's has it in ``on_session_created``: its document is there,
+    and ``with_locked_document`` hands it over."""
+
+    def __init__(self, i, server=None):
+        self.id, self.server_context = f"s{i}", server
+        self.document = _FakeDoc(self)
+
+    async def with_locked_document(self, func):
+        await func(self.document)
+
+
+def test_a_page_is_built_in_two_parts_with_the_waiting_requests_answered_between():
+    log: list[str] = []
+
+    def prepare(doc):   # the first part (the explorer), in the session's turn
+        i = doc.session_context.id
+        log.append(f"prepare {i}")
+        asyncio.get_running_loop().call_soon(log.append, f"a slider moved during {i}")
+        return f"explorer {i}"
+
+    def build(doc):   # the page's script: takes the first part, builds the rest
+        log.append(f"build {doc.session_context.id} from {session_gate.prepared(doc)}")
+        log.append(f"taken again: {session_gate.prepared(doc)}")
+
+    application = Application(FunctionHandler(build))
+    server = SimpleNamespace(application_context=SimpleNamespace(application=application))
+    session_gate.install(_FakeDoc(SimpleNamespace(server_context=server)), prepare=prepare)
+
+    async def create(i):
+        context = _Context(i, server)
+        await application.on_session_created(context)
+        for handler in application.handlers:
+            handler.modify_document(context.document)
+
+    async def main():
+        await asyncio.gather(*(create(i) for i in range(2)))
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert log == ["prepare s0", "a slider moved during s0", "build s0 from explorer s0",
+                   "taken again: None",
+                   "prepare s1", "a slider moved during s1", "build s1 from explorer s1",
+                   "taken again: None"]
+
+
+def test_a_first_part_that_fails_leaves_the_script_to_build_the_page():
+    def prepare(doc):
+        raise RuntimeError("no explorer")
+
+    built = []
+    application = Application(FunctionHandler(
+        lambda doc: built.append(session_gate.prepared(doc))))
+    server = SimpleNamespace(application_context=SimpleNamespace(application=application))
+    session_gate.install(_FakeDoc(SimpleNamespace(server_context=server)), prepare=prepare)
+
+    async def main():
+        context = _Context(0, server)
+        await application.on_session_created(context)
+        for handler in application.handlers:
+            handler.modify_document(context.document)
+
+    asyncio.run(main())
+    assert built == [None]
