@@ -74,19 +74,20 @@ def run_cells(model, optimizer, starts: np.ndarray, etas: np.ndarray, steps: int
     n = len(devs) * -(-len(starts) // (BLOCK * len(devs)))
     members = [np.arange(j, len(starts), n) for j in range(n)]
     members = [m for m in members if m.size]
-    blocks = [Block(model, opt, np.ascontiguousarray(starts[m].T), etas[m], tol,
-                    seed, devs[j % len(devs)]) for j, m in enumerate(members)]
+    blocks = [None] * len(members)
 
     def work(own):
-        """One worker per device: its blocks in turn, each measured where it ran as soon
-        as it is done (so the devices measure while others still step)."""
-        for b in own:
+        """One worker per device: its blocks in turn, each set up, run and measured where
+        it runs (so a device sets up and measures while others still step)."""
+        for j in own:
+            b = blocks[j] = Block(model, opt, np.ascontiguousarray(starts[members[j]].T),
+                                  etas[members[j]], tol, seed, devs[j % len(devs)])
             b.run(steps)
             b.final = lift(b.theta.T)
             b.loss, b.sharp = metrics(measure.loss_fn, measure.consts, b.final, b.device)
 
     with ThreadPoolExecutor(max_workers=len(devs)) as pool:
-        list(pool.map(work, [blocks[j::len(devs)] for j in range(len(devs))]))
+        list(pool.map(work, [range(len(members))[j::len(devs)] for j in range(len(devs))]))
     cells = np.concatenate(members)   # put each block's cells back in place
     gather = lambda parts: _scatter(cells, np.concatenate(parts))
     return Sweep(gather([b.sharp for b in blocks]), gather([b.loss for b in blocks]),

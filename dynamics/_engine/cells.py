@@ -62,20 +62,23 @@ def exact_runner(loss_fn, components_fn, rule, layout: StateLayout):
     def run(theta, state, etas, done, steps_run, consts, k0, n, tol, seed):
         key = jax.random.PRNGKey(seed)
 
-        def body(j, carry):
-            theta, state, status, taken = carry
+        def body(carry):
+            j, theta, state, status, taken = carry
             new, new_state = step(theta, state, etas, consts, key, k0 + j)
             bad = is_bad(new)
             running = status == 0
             take = running & ~bad
             status = jnp.where(running & bad, 2,
                                jnp.where(take & (_moved(new, theta) <= tol), 1, status))
-            return (jnp.where(take, new, theta), jnp.where(take, new_state, state), status,
-                    taken + take)
+            return (j + 1, jnp.where(take, new, theta), jnp.where(take, new_state, state),
+                    status, taken + take)
 
+        # ends once every cell has stopped (a replayed cell mostly diverges within a step
+        # or two of its group's start)
         status = done.astype(jnp.int32)
-        theta, state, status, taken = jax.lax.fori_loop(0, n, body,
-                                                        (theta, state, status, 0 * status))
+        carry = (jnp.asarray(0, jnp.int32), theta, state, status, 0 * status)
+        _, theta, state, status, taken = jax.lax.while_loop(
+            lambda c: (c[0] < n) & jnp.any(c[3] == 0), body, carry)
         return (theta, state, status > 0, status == 2,
                 steps_run + taken.astype(steps_run.dtype))
 
