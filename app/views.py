@@ -8,7 +8,7 @@ from bokeh.models import CustomJS
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
-from . import closed_sockets, document_checks, session_gate, warmup
+from . import bokeh_defaults, closed_sockets, document_checks, session_gate, warmup
 from .about import About
 from .pages import PAGES
 from .paint import paint_patch
@@ -17,6 +17,7 @@ from .views_controls import Controls
 from .views_plots import Dashboard
 
 URL_DELAY_MS = 250
+bokeh_defaults.install()   # a page's Bokeh models work out their defaults once per class
 A11Y_JS = (Path(__file__).resolve().parent.parent / "assets" / "a11y.js").read_text()
 
 
