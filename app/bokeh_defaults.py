@@ -68,6 +68,9 @@ def _remember_stable_defaults() -> None:
         themed = obj.__dict__.get("__themed_values__")
         if themed is not None and self.name in themed:
             return bokeh_get_default(self, obj)
+        made = obj._unstable_default_values   # a list, a dict or a model made for obj
+        if self.name in made:
+            return made[self.name]
         key = (self, obj.__class__, Property._should_validate)
         value = stable.get(key, _MISSING)
         if value is _MISSING:
