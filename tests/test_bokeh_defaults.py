@@ -151,9 +151,11 @@ def test_a_required_property_left_unset_still_fails_to_serialize():
     assert needs.properties_with_values(include_defaults=False) == {"count": 3}
 
 
-@pytest.mark.parametrize("query", ["", "view=basin",
+@pytest.mark.parametrize("query", ["", "view=ab",
                                    "compare=model:xyzw,eta:0.25;eta:0.3&eta=-1&optimizer=adam"])
 def test_a_page_sends_the_same_first_message_with_and_without(query):
+    # (not the basin map or the η sweep: their first message holds whatever part of the map
+    # a background job has finished by then, so it differs from build to build anyway)
     def page(*flags):
         return subprocess.run([sys.executable, str(ROOT / "tests" / "page_json.py"), *flags,
                                query], capture_output=True, text=True, check=True,
