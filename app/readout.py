@@ -19,6 +19,7 @@ from .plots import held_sharpness
 from .runs import RunResult
 
 HEIGHT = 64   # px, room for two lines (three at 13 px)
+NUMBERS_HEIGHT = 38   # px, the final numbers' two lines at 14 px (2 × 18.2)
 TALL = 112    # px, for a sentence over LONGER characters: six lines at 13 px
 BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: safe center; "
        "overflow-y: auto; margin: 0 5px; padding: 0 1.25rem; "
@@ -52,9 +53,12 @@ class Readout:
 
     def __init__(self):
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
-        self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width")
-        self.numbers = HTML(text="", height=52, sizing_mode="stretch_width",
-                           styles={"font-size": "15px", "padding": "0 5px"})   # two lines
+        self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width",
+                            margin=(5, 5, 3, 5))   # the numbers close under it
+        self.numbers = HTML(text="", height=NUMBERS_HEIGHT, sizing_mode="stretch_width",
+                            margin=(3, 5, 0, 5),
+                            styles={"font-size": "14px", "line-height": "1.3",
+                                    "padding": "0 5px"})   # two lines at 1024 px
 
     def show(self, result: RunResult) -> None:
         traj = result.traj
@@ -81,4 +85,4 @@ class Readout:
 
     def panes(self) -> list:
         return [pn.pane.Bokeh(self.verdict, margin=(0, 10), sizing_mode="stretch_width"),
-                pn.pane.Bokeh(self.numbers, margin=(0, 10, 6, 10), sizing_mode="stretch_width")]
+                pn.pane.Bokeh(self.numbers, margin=(0, 10, 4, 10), sizing_mode="stretch_width")]
