@@ -2,7 +2,7 @@
 
 Buttons as wide as their words and one row tall (:data:`ROW_HEIGHT`), a bold heading per
 group: at 1024 × 768 the replay fills one row, the compare bar and the landscape's view the
-next (``views_compare.bar``), and the landscape's title sits ~300 px from the top.
+next (``views_compare.bar``), and the landscape starts 300 px from the top (411 before).
 """
 from __future__ import annotations
 

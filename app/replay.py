@@ -221,8 +221,7 @@ class Replay(Viewer):
 
     def widgets(self) -> list:
         """The replay's items, for a wrapping row shared with the compare bar."""
-        return [heading("Replay"), self.player, self.speed,
-                self.hide]
+        return [heading("Replay"), self.player, self.speed, self.hide]
 
     def __panel__(self):
         return pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",

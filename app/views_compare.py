@@ -192,8 +192,7 @@ class CompareBar(Viewer):
 
     def widgets(self) -> list:
         """The bar's items, for a wrapping row (the notice goes under it: :attr:`notice`)."""
-        return [heading("Compare"), self.pin, self.zhu,
-                self.clear, *self.chips]
+        return [heading("Compare"), self.pin, self.zhu, self.clear, *self.chips]
 
     def __panel__(self):
         return pn.Column(pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",

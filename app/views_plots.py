@@ -98,8 +98,9 @@ class Dashboard(Viewer):
         self._readout_panes = self.readout.panes()
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10, 6, 10),
                                    sizing_mode="stretch_width", styles={"font-size": "16px"},
-                                   height=sum(p.object.height for p in self._readout_panes)
-                                   + 14)   # measured in Chromium: the panes' own spacing
+                                   height=sum(p.object.height or p.object.min_height
+                                              for p in self._readout_panes)
+                                   + 5)   # measured in Chromium: the panes' own spacing
         state.param.watch(lambda e: self._show_error(e.new), "input_error")
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
