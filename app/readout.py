@@ -9,7 +9,8 @@ HTML (Panel's design replaces a raw model's stylesheets), so a new level is no e
 """
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 import panel as pn
 from panel.models import HTML
@@ -19,6 +20,9 @@ from .plots import held_sharpness
 from .runs import RunResult
 
 HEIGHT = 64   # px, room for two lines (three at 13 px)
+NUMBERS_HEIGHT = 38   # px, the final numbers' two lines at 14 px (2 × 18.2)
+NUMBERS_LONG = 170    # characters: longer numbers are set at 13 px (two lines at 1024 px hold
+                      # ~180 at 14 px, ~195 at 13; the longest seen, Adam's, is 148)
 TALL = 112    # px, for a sentence over LONGER characters: six lines at 13 px
 BOX = ("box-sizing: border-box; height: {height}px; display: flex; align-items: safe center; "
        "overflow-y: auto; margin: 0 5px; padding: 0 1.25rem; "
@@ -47,14 +51,24 @@ def alert_html(sentence: str, level: str) -> str:
             f'{escape(sentence)}</div>')
 
 
+def numbers_html(text: str) -> str:
+    """The final numbers' HTML ``text`` at 14 px, or at 13 px if longer than NUMBERS_LONG
+    characters, so that they keep to their box's two lines at 1024 px."""
+    size = 14 if len(unescape(re.sub(r"<[^>]+>", "", text))) <= NUMBERS_LONG else 13
+    return f'<div style="font-size: {size}px">{text}</div>'
+
+
 class Readout:
     """The verdict (coloured by its level) and the final loss, sharpness and θ."""
 
     def __init__(self):
         # fixed heights: a new sentence must not re-lay-out (and so repaint) the plots
-        self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width")
-        self.numbers = HTML(text="", height=52, sizing_mode="stretch_width",
-                           styles={"font-size": "15px", "padding": "0 5px"})   # two lines
+        self.verdict = HTML(text="", height=HEIGHT, sizing_mode="stretch_width",
+                            margin=(5, 5, 3, 5))   # the numbers close under it
+        # two lines from 1024 px wide; a third (a narrower window) grows it, hides no word
+        self.numbers = HTML(text="", min_height=NUMBERS_HEIGHT, sizing_mode="stretch_width",
+                            margin=(3, 5, 0, 5), styles={"line-height": "1.3",
+                                                         "padding": "0 5px"})
 
     def show(self, result: RunResult) -> None:
         traj = result.traj
@@ -68,12 +82,12 @@ class Readout:
         name = "λ_max(P⁻¹H)</b>" if pre else "sharpness</b>"   # two lines at 1024 px
         where = ", ".join(f"{n} = {v:.4g}" for n, v in
                           zip(result.spec.model.param_names, traj.params[-1]))
-        self.numbers.text = escape(   # the model's text is escaped HTML (as Panel sends it)
+        self.numbers.text = escape(numbers_html(   # the model's text is escaped HTML (as Panel)
             f"<b>final loss</b> {traj.loss[-1]:.3e} &nbsp;·&nbsp; <b>final {name} "
             f"{s_final:.4g} {relation} {formula} = {final_threshold:.4g} &nbsp;·&nbsp; "
             + (f"<b>final θ</b> ({escape(where)}) after {len(traj.loss) - 1} steps"
                if traj.diverged_at is None else
-               f"<b>last finite θ</b> ({escape(where)}) at step {len(traj.loss) - 1}"))
+               f"<b>last finite θ</b> ({escape(where)}) at step {len(traj.loss) - 1}")))
         height = box_height(result.verdict)
         if self.verdict.height != height:
             self.verdict.height = height
@@ -81,4 +95,4 @@ class Readout:
 
     def panes(self) -> list:
         return [pn.pane.Bokeh(self.verdict, margin=(0, 10), sizing_mode="stretch_width"),
-                pn.pane.Bokeh(self.numbers, margin=(0, 10, 6, 10), sizing_mode="stretch_width")]
+                pn.pane.Bokeh(self.numbers, margin=(0, 10, 4, 10), sizing_mode="stretch_width")]

@@ -16,6 +16,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS, Span
 from panel.viewable import Viewer
 
+from .bar_style import ROW_HEIGHT, heading, tight
 from .canvas import add_glyph, building
 from .held import hold
 
@@ -25,6 +26,19 @@ SPEEDS = {"5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "500 steps/s": 5
 DEFAULT_SPEED = "100 steps/s"
 CURSOR_COLOUR, MARKER_FILL = "#333333", "#F0E442"   # Okabe–Ito yellow, black outline
 SPAN_NAMES = ("cursor_loss", "cursor_sharpness")
+
+# Panel's Player stacks its label, slider and buttons (~80 px): here the buttons sit beside
+# the slider and its label over the slider, one row of ~36 px (its inline styles: !important)
+PLAYER_ROW_CSS = """
+:host > div { display: grid !important; grid-template-columns: auto minmax(100px, 1fr);
+              align-items: center; column-gap: 8px; }
+.pn-player-title { grid-area: 1 / 2; font-size: 14px; line-height: 1.2; padding: 0 !important; }
+input[type=range] { grid-area: 2 / 2; margin: 2px 0; }
+:host > div > div:not(.pn-player-title) { grid-area: 1 / 1 / 3 / 2; padding: 0 !important;
+                                          width: auto !important; margin: 0 !important; }
+button { flex: none !important; width: 30px; height: 30px; margin: 0 1px !important;
+         max-width: none !important; transform: none !important; }
+"""
 
 MOVE_JS = """
 const doc = cb_obj.document
@@ -117,11 +131,13 @@ class Replay(Viewer):
             label="replay step", start=0, end=1, value=max(state.cursor, 0), interval=interval,
             step=step, loop_policy="once", show_loop_controls=False, show_value=True,
             visible_buttons=["first", "previous", "pause", "play", "next", "last"],
-            scale_buttons=0.7, width=270, margin=(0, 8))
-        self.speed = pn.widgets.Select(options=list(SPEEDS), value=DEFAULT_SPEED, width=115,
+            width=None, height=None, margin=(0, 6), stylesheets=[PLAYER_ROW_CSS],
+            styles={"flex": "1 1 340px", "max-width": "560px"})   # the slider takes the rest
+        self.speed = pn.widgets.Select(options=list(SPEEDS), value=DEFAULT_SPEED, width=120,
+                                       height=ROW_HEIGHT, margin=(0, 3),
                                        description="replay speed")
-        self.hide = pn.widgets.Button(label="✕ cursor", width=80, height=34,
-                                      description="hide the replay cursor")
+        self.hide = pn.widgets.Button(**tight(label="✕ cursor",
+                                              description="hide the replay cursor"))
         self.hide.on_click(lambda e: setattr(state, "cursor", -1))
         self.speed.param.watch(self._on_speed, "value")
         self.player.param.watch(self._on_player, "value")
@@ -199,14 +215,13 @@ class Replay(Viewer):
         """With no cursor on screen, no step number either, but what the buttons do."""
         shown = self.state.cursor >= 0
         self.hide.disabled = not shown
-        label = "replay step" if shown else "replay: ▶ walks through the run"
+        label = "replay step" if shown else "▶ walks through the run"   # under "Replay"
         if self.player.label != label:
             self.player.param.update(label=label, show_value=shown)
 
     def widgets(self) -> list:
         """The replay's items, for a wrapping row shared with the compare bar."""
-        return [pn.pane.Markdown("**Replay**", margin=(0, 0, 0, 10)), self.player, self.speed,
-                self.hide]
+        return [heading("Replay"), self.player, self.speed, self.hide]
 
     def __panel__(self):
         return pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",

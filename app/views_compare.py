@@ -16,6 +16,7 @@ from bokeh.models import ColumnDataSource, GlyphRenderer, Legend, LegendItem
 from panel.viewable import Viewer
 
 from . import compare
+from .bar_style import ROW_HEIGHT, heading, tight
 from .canvas import add_glyph, building
 from .compare import COLOURS, MAX_RUNS, Compared
 from .held import hold
@@ -100,14 +101,14 @@ class CompareBar(Viewer):
         self._dashboard = dashboard
         self.slots: list[Slot | None] = [None] * len(COLOURS)   # built when first filled
         w = pn.widgets
-        self.pin = w.Button(label="+ pin run", color="primary", width=90, height=34, margin=(4, 3),
-                            description="Keep this run to compare (up to 4)")
-        self.zhu = w.Button(label="Zhu Fig. 2a", color="default", width=105, height=34, margin=(4, 3),
-                            description="η = 2/8, 2/10, 2/12 from this start")
-        self.clear = w.Button(label="clear", color="default", width=65, height=34, margin=(4, 3),
-                              description="Remove every compared run")
-        self.chips = [w.Button(label="", width=None, visible=False, margin=(4, 3),
-                               height=34, stylesheets=[f".bk-btn {{border-left: 10px solid {c} !important; padding: 0 8px;}}"])
+        self.pin = w.Button(**tight(label="+ pin run", color="primary",
+                                    description="Keep this run to compare (up to 4)"))
+        self.zhu = w.Button(**tight(label="Zhu Fig. 2a", color="default",
+                                    description="η = 2/8, 2/10, 2/12 from this start"))
+        self.clear = w.Button(**tight(label="clear", color="default",
+                                      description="Remove every compared run"))
+        self.chips = [w.Button(label="", width=None, visible=False, margin=(0, 3),
+                               height=ROW_HEIGHT, stylesheets=[f".bk-btn {{border-left: 10px solid {c} !important; padding: 0 8px;}}"])
                       for c in COLOURS]
         self.notice = pn.pane.Alert("", alert_type="warning", visible=False, margin=(0, 10),
                                     sizing_mode="stretch_width")
@@ -191,8 +192,7 @@ class CompareBar(Viewer):
 
     def widgets(self) -> list:
         """The bar's items, for a wrapping row (the notice goes under it: :attr:`notice`)."""
-        return [pn.pane.Markdown("**Compare**", margin=(0, 0, 0, 10)), self.pin, self.zhu,
-                self.clear, *self.chips]
+        return [heading("Compare"), self.pin, self.zhu, self.clear, *self.chips]
 
     def __panel__(self):
         return pn.Column(pn.FlexBox(*self.widgets(), flex_wrap="wrap", align_items="center",
@@ -200,13 +200,19 @@ class CompareBar(Viewer):
                          self.notice, sizing_mode="stretch_width")
 
 
-def bar(compared: CompareBar, replay) -> pn.Column:
-    """The replay and compare controls in one wrapping row, the compare notice under it."""
-    def group(items):
-        return pn.FlexBox(*items, flex_wrap="wrap", align_items="center")
-    return pn.Column(pn.FlexBox(group(replay.widgets()), group(compared.widgets()),
-                                flex_wrap="wrap", align_items="center",
-                                sizing_mode="stretch_width"),
+def bar(compared: CompareBar, replay, view: list) -> pn.Column:
+    """The replay, the compare bar and ``view`` (the landscape's view toggle): three groups in
+    one wrapping row, each kept whole where it fits; the compare notice under them.
+
+    At 1024 px the replay fills a row and the other two share the next; on a wide screen all
+    three share one row (each group as wide as its controls, the replay's slider the rest).
+    """
+    def group(items, grow: int = 0):
+        return pn.FlexBox(*items, flex_wrap="wrap", align_items="center",
+                          styles={"flex": f"{grow} 1 auto", "width": "auto", "min-width": "0"})
+    return pn.Column(pn.FlexBox(group(replay.widgets(), grow=1), group(compared.widgets()),
+                                group(view), flex_wrap="wrap", align_items="center",
+                                gap="4px 0", sizing_mode="stretch_width"),
                      compared.notice, sizing_mode="stretch_width")
 
 

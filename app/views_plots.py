@@ -22,6 +22,7 @@ from .fit import MARGIN, keeps_window, union
 from .figures import (MIN_WIDTH, configure_landscape, curves_canvas,
                       landscape_canvas, level_dots, set_x_label)
 from . import replay, views_compare   # compared runs and the replay cursor (their own modules)
+from .bar_style import tight
 from .held import hold
 from .readout import Readout
 from .state import ExplorerState, RunResult, run
@@ -97,8 +98,9 @@ class Dashboard(Viewer):
         self._readout_panes = self.readout.panes()
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, margin=(0, 10, 6, 10),
                                    sizing_mode="stretch_width", styles={"font-size": "16px"},
-                                   height=sum(p.object.height for p in self._readout_panes)
-                                   + 14)   # measured in Chromium: the panes' own spacing
+                                   height=sum(p.object.height or p.object.min_height
+                                              for p in self._readout_panes)
+                                   + 5)   # measured in Chromium: the panes' own spacing
         state.param.watch(lambda e: self._show_error(e.new), "input_error")
         self.curves = curves_canvas()
         self.landscape = landscape_canvas()
@@ -110,7 +112,7 @@ class Dashboard(Viewer):
         # the landscape shows the run (fitted) or the model's fixed window
         self.view = pn.widgets.RadioButtonGroup(label="landscape view", options=VIEWS,
                                                 value="fit", color="light",
-                                                margin=(0, 10, 4, 10))
+                                                **tight(margin=(0, 0, 0, 4)))
         self.view.param.watch(self._on_view, "value")
         self._result: RunResult | None = None
         self._window = None          # the landscape window shown, as last set here
@@ -354,13 +356,13 @@ class Dashboard(Viewer):
     def __panel__(self):
         # side by side where both fit, stacked (landscape first) where they do not
         basis = {"flex": f"1 1 {MIN_WIDTH + 20}px", "min-width": "0"}
-        landscape = pn.Column(pn.Row(pn.pane.HTML("Landscape view:", margin=(6, 0, 0, 10)),
-                                     self.view), self.landscape_pane,
-                              sizing_mode="stretch_width", styles=basis)
+        landscape = pn.Column(self.landscape_pane, sizing_mode="stretch_width", styles=basis)
         curves = pn.Column(*self.curve_panes, sizing_mode="stretch_width", styles=basis)
         plots_box = pn.FlexBox(landscape, curves, flex_wrap="wrap", align_items="flex-start",
                                sizing_mode="stretch_width")
         from .views_export import bar as export_bar   # downloads and copy link (views_export)
         return pn.Column(self.error, *self._readout_panes,
-                         views_compare.bar(self.compare, self.replay), plots_box,
+                         views_compare.bar(self.compare, self.replay,
+                                           [pn.pane.HTML("Landscape view:", margin=(0, 0, 0, 10)),
+                                            self.view]), plots_box,
                          export_bar(self), sizing_mode="stretch_width")
