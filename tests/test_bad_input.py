@@ -147,3 +147,44 @@ def test_a_page_closed_mid_write_is_one_line_not_a_traceback(caplog):
         asyncio.run(main())
     assert caplog.text.count("A page closed while a message to it was being written") == 1
     assert "something else broke" in caplog.text and "boom" in caplog.text
+
+
+def test_a_page_closed_while_its_message_is_handled_is_one_line_not_a_traceback(caplog):
+    """Bokeh's assert on a detached connection (the page closed mid-PATCH-DOC), as Bokeh's
+    protocol handler, tornado and the loop report it: one line each; other errors as before."""
+    import asyncio
+    import logging
+
+    from bokeh.server.connection import ServerConnection
+    from tornado.log import app_log
+
+    from app import closed_sockets
+
+    gone = ServerConnection.__new__(ServerConnection)   # a connection whose page has closed
+    gone._session = None
+    with pytest.raises(AssertionError) as caught:
+        gone.session
+    exc = caught.value
+    assert closed_sockets.detached(exc) and not closed_sockets.detached(AssertionError("x"))
+
+    async def main():
+        closed_sockets.install()
+        closed_sockets.install()   # once only
+        handler = logging.getLogger("bokeh.server.protocol_handler")
+        handler.error("error handling message\n message: %r \n error: %r", "PATCH-DOC", exc,
+                      exc_info=(type(exc), exc, exc.__traceback__))
+        app_log.error("Uncaught exception %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
+        asyncio.get_running_loop().call_exception_handler({"message": "in on_close",
+                                                           "exception": exc})
+        try:
+            raise ValueError("boom")
+        except ValueError as other:
+            handler.error("error handling message: %r", other, exc_info=True)
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(main())
+    assert caplog.text.count(closed_sockets.GONE) == 3
+    assert "connection.py" not in caplog.text.split("boom")[0]   # no traceback before it
+    boom = [r for r in caplog.records if "boom" in r.getMessage()]
+    assert len(boom) == 1 and boom[0].levelno == logging.ERROR and boom[0].exc_info
+    assert len(logging.getLogger("tornado.application").filters) == 1
