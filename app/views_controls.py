@@ -44,12 +44,23 @@ def bind(widget, state: ExplorerState, name: str):
                 put_back()
 
     def from_state(event):
-        if widget.value != event.new:
+        # not the state's own value with the float noise taken off (a key press sends
+        # 0.20099999999999998, the state keeps 0.201): sent back while the keys go on, it
+        # would pull the browser's slider back to an older value mid-burst
+        if widget.value != event.new and not _noise_apart(widget.value, event.new):
             widget.value = event.new
 
     widget.param.watch(from_widget, "value")
     state.param.watch(from_state, name)
     return widget
+
+
+def _noise_apart(shown, kept) -> bool:
+    """Are ``shown`` and ``kept`` the same number but for float noise (10⁻¹² relative)?"""
+    try:
+        return abs(float(shown) - float(kept)) <= 1e-12 * max(1.0, abs(float(kept)))
+    except (TypeError, ValueError):   # None, a text, a choice: not numbers
+        return False
 
 
 def live(widget):
