@@ -96,7 +96,8 @@ def test_zhus_fig3_button_and_screenshots(browser, server_url, w, h):
                         " === 10001", timeout=90000)
     page.get_by_text("150 000 steps").wait_for(timeout=15000)
     explorer.wait_until("() => window.location.search.includes('eta=0.01')", timeout=60000)
-    assert "x0=12.5" in page.url and "steps=20000" in page.url
+    href = page.evaluate("() => window.location.href")   # (page.url follows a moment later)
+    assert "x0=12.5" in href and "steps=20000" in href
     a = np.array(explorer.column("ab_even", "a"))
     assert a[0] == pytest.approx(math.sqrt(12.5**2 - 0.05**2) - (1e4 - 4) ** 0.25)
     page.wait_for_timeout(800)

@@ -80,7 +80,8 @@ def test_zhu_fig_2a_adds_three_runs_and_its_url_round_trips(explorer, browser, s
     thresholds = [explorer.column(f"compare{i}_threshold", "threshold")[0] for i in range(3)]
     assert thresholds == pytest.approx([8, 10, 12], abs=1e-5)
     explorer.wait_until("() => window.location.search.includes('compare=')")
-    url = page.url
+    # the page's own URL: Playwright's page.url follows a replaceState a moment later
+    url = page.evaluate("() => window.location.href")
     text = parse_qs(urlparse(url).query)["compare"][0]
     pins, notices = compare.decode(text)
     assert notices == [] and [p["eta"] for p in pins] == pytest.approx([0.25, 0.2, 1 / 6])

@@ -55,8 +55,9 @@ def test_scrubbing_to_k_puts_the_marker_on_iterate_k_and_the_url_has_it(explorer
     assert explorer.column("cursor", "loss") == [explorer.column("run", "loss")[237]]
     assert explorer.model("cursor_loss", "location") == 237
     explorer.wait_until("() => window.location.search.includes('cursor=237')")
-    # the link opens with the cursor at the same iterate
-    url = page.url
+    # the link opens with the cursor at the same iterate (the page's own URL: Playwright's
+    # page.url follows a replaceState a moment later)
+    url = page.evaluate("() => window.location.href")
     ARTIFACTS.mkdir(exist_ok=True)
     for w, h in ((1024, 768), (1400, 900)):
         context = browser.new_context(viewport={"width": w, "height": h})
