@@ -61,14 +61,38 @@ def test_new_quadratic_eigenvalues_do_not_recompile():
         for lam in (0.5, 2.0, 7.0)]) == 0
 
 
-def test_sweeps_reuse_their_programs():
+def test_sweeps_reuse_their_programs(monkeypatch):
+    # A sweep's rounds step the cells still running, padded to a bucket size: a program is
+    # compiled once per (runner, bucket, device) and reused by every later sweep. Which
+    # buckets a new sweep needs depends on where its cells stop (and so on the CPU's
+    # rounding), so count the new shapes it ran and require no compile beyond them.
+    from dynamics._engine import blocks
+    shapes = set()
+    call = blocks.Block._call
+
+    def recording(self, runner, cells, k, count):
+        shapes.add((runner, blocks._bucket(cells.size), self.device))
+        return call(self, runner, cells, k, count)
+
+    monkeypatch.setattr(blocks.Block, "_call", recording)
+
+    def new_shapes_and_compiles(fn):
+        before = set(shapes)
+        compiled = compiles_during(fn)
+        return len(shapes - before), compiled
+
     xs, ys = np.linspace(0.5, 3.5, 40), np.linspace(0.1, 2.0, 30)
     dynamics.sweep_init("xyzw", 0.2, xs, ys, 3000)
-    # nearby starts stop at the same rounds, so they reuse the same padded cell counts
-    assert compiles_during(lambda: dynamics.sweep_init("xyzw", 0.2, xs + 1e-9, ys, 3000)) == 0
+    fresh, compiled = new_shapes_and_compiles(
+        lambda: dynamics.sweep_init("xyzw", 0.2, xs + 1e-9, ys, 3000))
+    assert compiled <= fresh
     dynamics.sweep_eta("xy", (2.0, 0.5), np.linspace(0.05, 0.5, 64), 500)
-    assert compiles_during(
-        lambda: dynamics.sweep_eta("xy", (2.5, 0.4), np.linspace(0.05, 0.5, 64), 500)) == 0
+    fresh, compiled = new_shapes_and_compiles(
+        lambda: dynamics.sweep_eta("xy", (2.5, 0.4), np.linspace(0.05, 0.5, 64), 500))
+    assert compiled <= fresh
+    # the same sweep again: every shape has been seen, nothing compiles
+    assert new_shapes_and_compiles(
+        lambda: dynamics.sweep_eta("xy", (2.5, 0.4), np.linspace(0.05, 0.5, 64), 500)) == (0, 0)
 
 
 def test_after_warm_up_no_model_or_optimizer_compiles():
