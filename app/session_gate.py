@@ -27,12 +27,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+import weakref
 
 from bokeh.application.handlers.handler import Handler
+
+from . import spare_pages
 
 YIELD_S = 0.5          # the longest a built page's answer holds back the next build
 BETWEEN_PARTS_S = 0.1  # the longest what arrived during a page's first part holds back the rest
 TURN_TIMEOUT_S = 60.0  # the longest a session waits for its turn (then it goes anyway)
+
+
+_GATES: "weakref.WeakSet[_Gate]" = weakref.WeakSet()   # (one per server application)
+
+
+def busy() -> bool:
+    """A page is being built in its turn, or waits for one."""
+    return any(gate._building or gate._waiting for gate in _GATES)
 
 
 class _Gate(Handler):
@@ -45,6 +56,7 @@ class _Gate(Handler):
 
     def __init__(self, prepare=None):
         super().__init__()
+        _GATES.add(self)
         self._prepare = prepare   # doc -> the first part of its page (see the top)
         self._prepared: dict[str, object] = {}   # session id -> its first part, until taken
         self._building = False
@@ -53,6 +65,8 @@ class _Gate(Handler):
         self._holders: set[str] = set()   # the sessions being built in their turn
 
     async def on_session_created(self, session_context) -> None:
+        if spare_pages.is_spare(session_context._document):
+            return   # built ahead (app/spare_pages.py): nothing to build in a turn
         if self._building or self._waiting:
             turn = asyncio.get_running_loop().create_future()
             self._waiting.append(turn)

@@ -8,7 +8,7 @@ from bokeh.models import CustomJS
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
-from . import bokeh_defaults, closed_sockets, document_checks, session_gate, warmup
+from . import bokeh_defaults, closed_sockets, document_checks, session_gate, spare_pages, warmup
 from .about import About
 from .pages import PAGES
 from .paint import paint_patch
@@ -56,6 +56,7 @@ def serve(template, doc) -> None:
     with doc.models.freeze():
         if doc.session_context is not None:
             template.servable()   # = server_doc(doc) in a server session, and its logging
+            spare_pages.start()   # the server's first page: build the next ones ahead
         else:   # a document of one's own (tests, benchmarks)
             template.server_doc(doc)
 

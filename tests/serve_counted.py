@@ -3,7 +3,8 @@
     python tests/serve_counted.py COUNT_FILE app/main.py --port P ...
 
 On SIGUSR1 the server (after a full garbage collection) writes one JSON line to COUNT_FILE:
-how many objects of each type in :data:`COUNTED` are alive. For tests that check, from
+how many objects of each type in :data:`COUNTED` are alive, and how many of them are pages
+built ahead that no session has been given (``"spare pages"``). For tests that check, from
 outside, that a closed session's objects are freed; nothing here is part of the app.
 """
 import gc
@@ -24,6 +25,9 @@ def _count(count_file):
             name = type(obj).__name__
             if name in counts:
                 counts[name] += 1
+        # pages built ahead for the bare link (app/spare_pages.py) and not given to anyone
+        spare_pages = sys.modules.get("app.spare_pages")
+        counts["spare pages"] = spare_pages.held() if spare_pages else 0
         with open(count_file, "w") as f:
             f.write(json.dumps(counts) + "\n")
     return handler

@@ -69,7 +69,8 @@ def serve_args(port: int) -> list[str]:
 def server_url():
     with served(lambda port: ["-m", "panel", "serve", "app/main.py", *serve_args(port)],
                 "ui-server.log",
-                env={"BOKEH_VALIDATE_DOC": "true"}) as (url, _):   # Bokeh's model checks
+                # Bokeh's model checks; a few pages built ahead, so that bare links use them
+                env={"BOKEH_VALIDATE_DOC": "true", "EOS_SPARE_PAGES": "3"}) as (url, _):
         yield url
 
 
