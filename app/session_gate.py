@@ -65,7 +65,7 @@ class _Gate(Handler):
         self._holders: set[str] = set()   # the sessions being built in their turn
 
     async def on_session_created(self, session_context) -> None:
-        if spare_pages.is_spare(session_context._document):
+        if spare_pages.is_spare(getattr(session_context, "_document", None)):
             return   # built ahead (app/spare_pages.py): nothing to build in a turn
         if self._building or self._waiting:
             turn = asyncio.get_running_loop().create_future()
