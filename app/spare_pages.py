@@ -32,10 +32,29 @@ from bokeh.server.protocol_handler import ProtocolHandler
 from panel.io.document import init_doc
 from panel.io.state import set_curdoc
 
-SPARES = int(os.environ.get("EOS_SPARE_PAGES", "50"))  # spare pages kept ready at most
+DEFAULT_SPARES = 50
 IDLE_S = 1.0    # no browser message for this long: the server is idle
 POLL_S = 0.5    # how often an idle check is retried
 log = logging.getLogger("bokeh.server.eos_spare_pages")
+
+
+def spares_asked(text: str | None) -> int:
+    """How many spare pages ``EOS_SPARE_PAGES`` asks for: a whole number ≥ 0 (0: none);
+    unset, or anything else, is the default, with a warning in the server's log."""
+    if text is None or not text.strip():
+        return DEFAULT_SPARES
+    try:
+        count = int(text.strip())
+    except ValueError:
+        count = -1
+    if count < 0:
+        log.warning("EOS_SPARE_PAGES=%r is not a whole number of pages (0 or more); "
+                    "%d pages are built ahead.", text, DEFAULT_SPARES)
+        return DEFAULT_SPARES
+    return count
+
+
+SPARES = spares_asked(os.environ.get("EOS_SPARE_PAGES"))  # spare pages kept ready at most
 
 _pool: collections.deque = collections.deque()     # spare documents, oldest first
 _spares: weakref.WeakSet = weakref.WeakSet()        # every document built here
@@ -133,12 +152,13 @@ def _fill() -> None:
     from .views import explorer_for   # (this module is imported by app.views)
     doc = Document()
     pn.state._loaded[doc] = False   # its page is not loaded: callbacks wait for the browser
+    _half_built[0] = 1              # (from before its first object: held() counts it)
     try:
         explorer = explorer_for(doc)
     except Exception:   # never expected; the bare link is then built in its turn
+        _half_built[0] = 0
         log.exception("A spare page could not be built; pages are built per session.")
         return
-    _half_built[0] = 1
     loop.call_soon(_second_part, doc, explorer)
 
 
@@ -148,15 +168,17 @@ def _second_part(doc, explorer) -> None:
         loop.call_later(POLL_S, _second_part, doc, explorer)
         return
     from .views import page_template, serve
-    _half_built[0] = 0
     try:
         with set_curdoc(doc):
             serve(page_template(explorer), doc)
     except Exception:
         log.exception("A spare page could not be built; pages are built per session.")
         return
-    _spares.add(doc)
-    _pool.append(doc)
+    else:
+        _spares.add(doc)
+        _pool.append(doc)
+    finally:
+        _half_built[0] = 0   # (only now: held() counts this page until it is in the pool)
     if len(_pool) == SPARES:
         log.info("%d pages are built ahead for the bare link", SPARES)
     loop.call_soon(_fill)

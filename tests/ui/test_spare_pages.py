@@ -12,6 +12,8 @@ pytestmark = pytest.mark.ui
 
 SPAN = "() => Bokeh.documents[0].get_model_by_name('threshold_line').location"
 LOG = "spare-pages-server.log"
+FULL = "2 pages are built ahead"
+GIVEN = "a page built ahead"
 
 
 def log_count(words: str) -> int:
@@ -23,6 +25,24 @@ def wait_for_log(words: str, count: int, timeout: float = 180.0) -> None:
     while log_count(words) < count:
         assert time.time() < deadline, f"the server never logged {words!r} {count} times"
         time.sleep(0.5)
+
+
+def wait_until_full(timeout: float = 180.0) -> None:
+    """Until the server's last word on its spares is that both are built (none given since)."""
+    deadline = time.time() + timeout
+    while True:
+        text = (ARTIFACTS / LOG).read_text(errors="replace")
+        if text.rfind(FULL) > text.rfind(GIVEN):
+            return
+        assert time.time() < deadline, "the server never built its two spare pages again"
+        time.sleep(0.5)
+
+
+def wait_for_given(count: int, timeout: float = 30.0) -> None:
+    """Until the server has logged ``count`` spares given (its log is written as it goes)."""
+    wait_for_log(GIVEN, count, timeout)
+    time.sleep(0.5)                 # and no more than that
+    assert log_count(GIVEN) == count
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +59,12 @@ def open_page(browser, url):
 
 
 def test_bare_links_get_pages_built_ahead_each_their_own(browser, spare_server):
-    wait_for_log("2 pages are built ahead", 1)
-    given = log_count("a page built ahead")
+    wait_until_full()
+    given = log_count(GIVEN)
     first_context, first = open_page(browser, spare_server)
     second_context, second = open_page(browser, spare_server)
     try:
-        assert log_count("a page built ahead") == given + 2   # both pages were spares
+        wait_for_given(given + 2)   # both pages were spares
         first.slider("step size η").focus()
         for _ in range(3):
             first.page.keyboard.press("ArrowRight")
@@ -64,19 +84,19 @@ def test_bare_links_get_pages_built_ahead_each_their_own(browser, spare_server):
 
 
 def test_a_link_with_a_query_is_built_for_itself_and_spares_come_back(browser, spare_server):
-    wait_for_log("2 pages are built ahead", 1)
-    given = log_count("a page built ahead")
+    wait_until_full()
+    given = log_count(GIVEN)
     context, page = open_page(browser, spare_server + "?model=xy&eta=0.3&steps=400")
     try:
         assert page.model("threshold_line", "location") == pytest.approx(2 / 0.3)
-        assert log_count("a page built ahead") == given   # not a spare: it asked for more
+        wait_for_given(given)   # not a spare: it asked for more
         assert page.errors == []
     finally:
         context.close()
-    full = log_count("2 pages are built ahead")
+    full = log_count(FULL)
     context, page = open_page(browser, spare_server)
     try:
-        assert log_count("a page built ahead") == given + 1
-        wait_for_log("2 pages are built ahead", full + 1)   # the one given is built again
+        wait_for_given(given + 1)
+        wait_for_log(FULL, full + 1)   # the one given is built again
     finally:
         context.close()
