@@ -145,6 +145,11 @@ def slope(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in points) / den if den else None
 
 
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="*", default=[10, 25, 50])
@@ -183,11 +188,19 @@ def main() -> None:
               flush=True)
         for n in args.n:
             before = rss_mb(proc.pid)
+            cpu0, own0, t0 = cpu_s(proc.pid), _own_cpu_s(), time.monotonic()
             with Peak(proc.pid) as peak:
                 result = run_class(url, n, args.moves, args.starts, args.think, args.budget,
                                    client)
+            # CPU seconds per wall second of the class: the server's (1.0 = one core busy)
+            # and the clients' here (they share the machine's cores with it)
+            wall = time.monotonic() - t0
+            server_cpu, clients_cpu = cpu_s(proc.pid) - cpu0, _own_cpu_s() - own0
             time.sleep(args.reap)
-            result.update(rss_before=before, rss_peak=peak.peak, rss_after=rss_mb(proc.pid))
+            result.update(rss_before=before, rss_peak=peak.peak, rss_after=rss_mb(proc.pid),
+                          class_s=wall, server_cores_busy=server_cpu / wall,
+                          clients_cores_busy=clients_cpu / wall,
+                          server_cpu_ms_per_update=1e3 * server_cpu / max(1, result["updates"]))
             report["runs"].append(result)
             print(json.dumps(result), flush=True)
         if args.churn:
